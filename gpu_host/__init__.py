@@ -1,0 +1,28 @@
+"""Runs sandboxed wasi:webgpu guests headless and yields their frames.
+
+    runtime = Runtime()
+    component = runtime.load(Path("scene.wasm"))
+    with runtime.run(component, GuestOptions(name="scene")) as guest:
+        frame = guest.next_frame()
+"""
+
+from .component import GuestComponent
+from .errors import ComponentError, GuestEnded, GuestError, GuestExit, GuestTrap, HostError
+from .frame_clock import Frame
+from .guest import GuestOptions
+from .runner import GuestRunner
+from .runtime import Runtime
+
+__all__ = [
+    "ComponentError",
+    "Frame",
+    "GuestComponent",
+    "GuestEnded",
+    "GuestError",
+    "GuestExit",
+    "GuestOptions",
+    "GuestRunner",
+    "GuestTrap",
+    "HostError",
+    "Runtime",
+]

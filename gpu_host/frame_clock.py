@@ -1,0 +1,94 @@
+"""Frame ticks to the guest, presented frames to the consumer: one frame in flight, never a queue.
+
+The consumer asks for a frame (`request`), which makes the guest's `subscribe-frame` pollable
+ready; the guest renders and presents; `deliver` hands the pixels over and the next tick waits
+until the consumer asks again. That is the backpressure of ARCHITECTURE.md decision 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .clock import NS, GuestClock
+from .errors import GuestStopped
+from .waker import Waker
+
+__all__ = ["Frame", "FrameClock"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One presented frame: RGB pixels, its number (from 0) and its guest time in seconds."""
+
+    index: int
+    time: float
+    rgb: npt.NDArray[np.uint8]
+
+    @property
+    def width(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.rgb.shape[0])
+
+
+class FrameClock:
+    def __init__(self, waker: Waker, clock: GuestClock) -> None:
+        self._waker = waker
+        self._clock = clock
+        self._wanted = False
+        self._tick = False
+        self._frame: Frame | None = None
+        self.index = 0  # the number of the next frame to be presented
+        self.ended = False
+
+    # --- consumer side ------------------------------------------------------------------------
+
+    def request(self) -> None:
+        """Ask the guest for the next frame (idempotent until it is delivered)."""
+        with self._waker.lock:
+            if not self._wanted and self._frame is None:
+                self._wanted = True
+                self._tick = True
+                self._clock.start_frame(self.index)
+                self._waker.lock.notify_all()
+
+    def take(self, timeout: float | None) -> Frame | None:
+        """The delivered frame, or None when the guest ended or `timeout` passed first."""
+        with self._waker.lock:
+            self._waker.lock.wait_for(lambda: self._frame is not None or self.ended, timeout)
+            frame, self._frame = self._frame, None
+            return frame
+
+    def end(self) -> None:
+        """The guest thread finished: wake a consumer waiting in `take`."""
+        with self._waker.lock:
+            self.ended = True
+            self._waker.lock.notify_all()
+
+    # --- guest side (under the guest's thread) ----------------------------------------------------
+
+    def tick_ready(self) -> bool:
+        return self._tick
+
+    def take_tick(self) -> bool:
+        with self._waker.lock:
+            tick, self._tick = self._tick, False
+            return tick
+
+    def deliver(self, rgb: npt.NDArray[np.uint8]) -> None:
+        """Hand a presented frame to the consumer, first waiting until it wants one."""
+        lock = self._waker.lock
+        with lock:
+            lock.wait_for(lambda: self._wanted or self._waker.stopping)
+            if self._waker.stopping:
+                raise GuestStopped("the host is stopping this guest")
+            self._frame = Frame(self.index, self._clock.frame_time_ns(self.index) / NS, rgb)
+            self.index += 1
+            self._wanted = False
+            self._tick = False
+            lock.notify_all()

@@ -1,0 +1,47 @@
+"""What one running guest owns: its options, handles, clock, waker, frames, output and randomness."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .clock import GuestClock
+from .frame_clock import FrameClock
+from .output import GuestOutput, LineSink, print_line
+from .resources import HandleTable
+from .waker import Waker
+from .wasi.random import RandomSource
+
+__all__ = ["GuestContext", "GuestOptions"]
+
+
+@dataclass(frozen=True)
+class GuestOptions:
+    """How to run one guest. `virtual_time` and `seed` make a render reproducible."""
+
+    name: str = "guest"
+    size: tuple[int, int] = (640, 360)  # width, height of a new surface
+    fps: float = 30.0
+    virtual_time: bool = True
+    seed: int | None = 0
+    max_surface_size: tuple[int, int] = (4096, 4096)
+    env: tuple[tuple[str, str], ...] = ()
+    args: tuple[str, ...] = ()
+    input_queue_limit: int = 256  # per event kind; the oldest event is dropped past it
+    sink: LineSink = field(default=print_line, compare=False)
+
+
+class GuestContext:
+    """Shared by the host interfaces of one guest; created and dropped with the guest."""
+
+    def __init__(self, options: GuestOptions) -> None:
+        self.options = options
+        self.name = options.name
+        self.table = HandleTable()
+        self.waker = Waker()
+        self.clock = GuestClock(virtual=options.virtual_time, fps=options.fps)
+        self.frames = FrameClock(self.waker, self.clock)
+        self.output = GuestOutput(options.name, options.sink)
+        self.random = RandomSource(options.seed)
+        self.calls: Counter[str] = Counter()
+        self.dropped_events = 0

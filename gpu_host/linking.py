@@ -1,0 +1,292 @@
+"""Links a component's imports to the host's Python implementations, one linker per guest.
+
+The component's own import list drives linking: every function of every interface the host
+knows is defined (an unimplemented one traps with `not implemented: <WIT name>`), so any guest
+written against the standard links; an interface the host does not know is named in a
+`ComponentError`. Values cross the boundary through `lift` (wasmtime values to plain Python:
+records become dicts with snake_case keys, handles become the host objects) and `lower` (back).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, TypeVar
+
+import wgpu
+from wasmtime import Engine
+from wasmtime.component import (
+    Component,
+    FuncType,
+    Linker,
+    Record,
+    ResourceAny,
+    ResourceHost,
+    ResourceType,
+    ResultType,
+    Variant,
+)
+
+from .errors import (
+    ComponentError,
+    GuestCallError,
+    GuestExitRequest,
+    GuestStopped,
+    HostError,
+    NotImplementedByHost,
+)
+from .resources import HandleTable, Resource, resource_type_id
+from .wit import versions_compatible
+
+__all__ = ["HostInterface", "WitErr", "record", "wit", "build_linker", "split_import_name"]
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def wit(name: str) -> Callable[[F], F]:
+    """Mark a method as the implementation of the WIT function `name` (e.g. `[method]surface.width`)."""
+
+    def mark(fn: F) -> F:
+        fn.__wit_name__ = name  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+class WitErr(Exception):
+    """Raised by an implementation to return the `err` case of a WIT `result`."""
+
+    def __init__(self, payload: Any = None) -> None:
+        super().__init__(payload)
+        self.payload = payload
+
+
+def record(**fields: Any) -> Record:
+    """A WIT record value to return to the guest; snake_case keywords become WIT field names."""
+    rec = Record()
+    for key, value in fields.items():
+        setattr(rec, key.replace("_", "-"), value)
+    return rec
+
+
+class HostInterface:
+    """Implements one WIT interface for one guest; subclasses mark methods with `@wit`."""
+
+    interface: ClassVar[str]  # "wasi:io/poll", no version
+    version: ClassVar[str]  # the version implemented; semver-compatible imports link too
+
+    def implementations(self) -> dict[str, Callable[..., Any]]:
+        found: dict[str, Callable[..., Any]] = {}
+        for cls in reversed(type(self).__mro__):
+            for attr, value in vars(cls).items():
+                name = getattr(value, "__wit_name__", None)
+                if name is not None:
+                    found[name] = getattr(self, attr)
+        return found
+
+
+def split_import_name(name: str) -> tuple[str, str | None]:
+    """`wasi:io/poll@0.2.9` -> (`wasi:io/poll`, `0.2.9`)."""
+    base, _, version = name.partition("@")
+    return base, version or None
+
+
+class Boundary:
+    """Converts values crossing between wasmtime and the host for one guest's handle table."""
+
+    def __init__(self, table: HandleTable) -> None:
+        self.table = table
+
+    def lift(self, store: Any, value: Any) -> Any:
+        """Wasmtime value -> plain Python; every handle is resolved and released at once."""
+        if isinstance(value, (int, float, str, bool, bytes)) or value is None:
+            return value
+        if isinstance(value, ResourceAny):
+            # wasmtime-py 49: `to_host` ends the borrow or takes the owned handle, so no `drop`
+            # follows; an owned handle given to the host frees its table slot here.
+            owned = value.owned
+            rep = value.to_host(store).rep
+            obj = self.table.get(rep)
+            if owned:
+                self.table.remove(rep)
+            return obj
+        if isinstance(value, Record):
+            return {k.replace("-", "_"): self.lift(store, v) for k, v in vars(value).items()}
+        if isinstance(value, list):
+            return [self.lift(store, v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.lift(store, v) for v in value)
+        if isinstance(value, Variant):
+            return Variant(value.tag, self.lift(store, value.payload))
+        if isinstance(value, set):
+            return value
+        raise TypeError(f"cannot lift {type(value).__name__}")
+
+    def lower(self, value: Any) -> Any:
+        """Plain Python -> wasmtime value; host objects get new owned handles."""
+        if isinstance(value, (int, float, str, bool, bytes)) or value is None:
+            return value
+        if isinstance(value, Resource):
+            return ResourceHost.own(self.table.insert(value), value.type_id())
+        if isinstance(value, Record):
+            for key, field in vars(value).items():
+                setattr(value, key, self.lower(field))
+            return value
+        if isinstance(value, list):
+            return [self.lower(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.lower(v) for v in value)
+        if isinstance(value, Variant):
+            return Variant(value.tag, self.lower(value.payload))
+        if isinstance(value, set):
+            return value
+        raise TypeError(f"cannot lower {type(value).__name__}")
+
+    def release(self, store: Any, args: Iterable[Any]) -> None:
+        """Drop handles in arguments of a call that failed before lifting them."""
+        for value in args:
+            if isinstance(value, ResourceAny):
+                try:
+                    value.drop(store)
+                except Exception:  # noqa: BLE001 - best effort while already failing
+                    pass
+
+
+def _result_shape(result: Any) -> tuple[bool, bool] | None:
+    """(is result, is tagged) for a function's result type; tagged results need `Variant`."""
+    if not isinstance(result, ResultType):
+        return None
+    # wasmtime-py represents a result as a bare value when its cases have distinct Python types
+    # (pinned version: see pyproject), as a Variant otherwise.
+    return True, bool(result._tagged())
+
+
+CallObserver = Callable[[str], None]
+
+
+def _first_line(text: str, limit: int = 500) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def describe_gpu_error(exc: BaseException) -> str:
+    """One readable line from a wgpu-py error, whose messages span many lines."""
+    text = str(exc).strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    # wgpu-native puts the useful cause after a generic first line ("Validation Error").
+    useful = [ln for ln in lines if not ln.lower().startswith(("validation error", "caused by"))]
+    return _first_line(" ".join(useful[:3]) if useful else text)
+
+
+def _make_host_func(
+    call: str,
+    impl: Callable[..., Any],
+    boundary: Boundary,
+    shape: tuple[bool, bool] | None,
+    guard: Callable[[], None],
+    observe: CallObserver,
+) -> Callable[..., Any]:
+    def host_func(store: Any, *args: Any) -> Any:
+        try:
+            guard()
+            lifted = [boundary.lift(store, a) for a in args]
+        except BaseException:
+            log.debug("host call %s: arguments rejected", call, exc_info=True)
+            boundary.release(store, args)
+            raise
+        observe(call)
+        try:
+            value = impl(*lifted)
+            if shape is not None:
+                value = Variant("ok", value) if shape[1] else value
+        except WitErr as err:
+            if shape is None:
+                raise GuestCallError(call, str(err.payload)) from None
+            value = Variant("err", err.payload) if shape[1] else err.payload
+        except (HostError, GuestStopped, GuestExitRequest):
+            raise
+        except wgpu.GPUError as exc:
+            raise GuestCallError(call, describe_gpu_error(exc)) from exc
+        except (ValueError, TypeError, RuntimeError, KeyError, IndexError) as exc:
+            log.debug("host call %s failed", call, exc_info=True)
+            raise GuestCallError(call, describe_gpu_error(exc) or type(exc).__name__) from exc
+        return boundary.lower(value)
+
+    return host_func
+
+
+def _trap_stub(call: str, guard: Callable[[], None], boundary: Boundary) -> Callable[..., Any]:
+    def stub(store: Any, *args: Any) -> Any:
+        boundary.release(store, args)
+        guard()
+        raise NotImplementedByHost(call)
+
+    return stub
+
+
+def build_linker(
+    engine: Engine,
+    component: Component,
+    interfaces: Iterable[HostInterface],
+    table: HandleTable,
+    guard: Callable[[], None],
+    observe: CallObserver,
+) -> Linker:
+    """A linker defining every import of `component` from `interfaces`, or a ComponentError."""
+    by_name = {iface.interface: iface for iface in interfaces}
+    boundary = Boundary(table)
+    imports = component.type.imports(engine)
+    missing = []
+    plan = []
+    for import_name, ext in imports.items():
+        base, version = split_import_name(import_name)
+        iface = by_name.get(base)
+        if iface is None or version is None or not versions_compatible(iface.version, version):
+            missing.append(import_name)
+            continue
+        plan.append((import_name, iface, ext.ty))
+    if missing:
+        raise ComponentError("the component imports what this host does not provide: " + ", ".join(missing))
+
+    def drop_handle(_store: Any, rep: int) -> None:
+        table.remove(rep)
+
+    linker = Linker(engine)
+    defined: list[ResourceType] = []
+    with linker.root() as root:
+        for import_name, iface, instance_type in plan:
+            impls = iface.implementations()
+            base, _ = split_import_name(import_name)
+            with root.add_instance(import_name) as inst:
+                for name, item in instance_type.exports(engine).items():
+                    ty = item.ty
+                    if isinstance(ty, ResourceType):
+                        if any(ty == seen for seen in defined):
+                            continue  # a `use` of a resource defined by an earlier interface
+                        defined.append(ty)
+                        host_ty = ResourceType.host(resource_type_id(f"{base}#{name}"))
+                        inst.add_resource(name, host_ty, drop_handle)
+                    elif isinstance(ty, FuncType):
+                        impl = impls.get(name)
+                        if impl is None:
+                            inst.add_func(name, _trap_stub(name, guard, boundary))
+                        else:
+                            shape = _result_shape(ty.result)
+                            inst.add_func(name, _make_host_func(name, impl, boundary, shape, guard, observe))
+    return linker
+
+
+def implemented_names(iface: HostInterface) -> set[str]:
+    return set(iface.implementations())
+
+
+def count_calls() -> tuple[Counter[str], CallObserver]:
+    counter: Counter[str] = Counter()
+
+    def observe(call: str) -> None:
+        counter[call] += 1
+
+    return counter, observe

@@ -1,0 +1,186 @@
+"""Runs one guest on its own thread and hands its presented frames to the caller, one at a time."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+from types import TracebackType
+from typing import Any
+
+from wasmtime import Engine, Store, WasmtimeError
+from wasmtime.component import Variant
+
+from .component import GuestComponent
+from .errors import (
+    GuestCallError,
+    GuestEnded,
+    GuestError,
+    GuestExit,
+    GuestExitRequest,
+    GuestStopped,
+    GuestTrap,
+    HostError,
+)
+from .frame_clock import Frame
+from .guest import GuestContext, GuestOptions
+from .interfaces import GuestInterfaces
+from .linking import build_linker
+from .webgpu.objects import GpuDevice
+
+__all__ = ["GuestRunner"]
+
+log = logging.getLogger(__name__)
+
+
+def _trap_reason(text: str) -> str:
+    """The cause of a wasmtime trap, without the backtrace that precedes it."""
+    _, _, cause = text.rpartition("Caused by:")
+    lines = [ln.strip() for ln in (cause or text).strip().splitlines() if ln.strip()]
+    return lines[0] if lines else text
+
+
+class GuestRunner:
+    """One guest: `start()`, then `next_frame()` as often as frames are wanted, then `close()`.
+
+    The guest blocks in `wasi:io/poll.poll` on its own thread; `next_frame` grants one frame tick
+    and waits for the present. Errors of the guest surface from `next_frame` as `GuestError`s
+    whose message names the guest (and the call, where one failed).
+    """
+
+    def __init__(self, engine: Engine, component: GuestComponent, options: GuestOptions) -> None:
+        self.component = component
+        self.ctx = GuestContext(options)
+        self.name = options.name
+        self._engine = engine
+        self._interfaces = GuestInterfaces(self.ctx)
+        self._thread: threading.Thread | None = None
+        self.error: GuestError | None = None
+        self.returned = False
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name=f"guest {self.name}", daemon=True)
+        self._thread.start()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the guest (it unwinds at its next host call) and wait for its GPU objects to be freed."""
+        self.ctx.waker.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("guest %s did not stop within %.0f s", self.name, timeout)
+
+    def __enter__(self) -> GuestRunner:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def frames_presented(self) -> int:
+        return self.ctx.frames.index
+
+    # --- frames and input -------------------------------------------------------------------------
+
+    def next_frame(self, timeout: float | None = 60.0) -> Frame:
+        """The next presented frame; a GuestError if the guest ended, failed, or took too long."""
+        self.start()
+        frames = self.ctx.frames
+        frames.request()
+        frame = frames.take(timeout)
+        if frame is not None:
+            return frame
+        if self.error is not None:
+            raise self.error
+        if frames.ended:
+            raise GuestEnded(f"guest '{self.name}' ended after {frames.index} frames")
+        raise GuestError(f"guest '{self.name}' presented no frame within {timeout:.0f} s")
+
+    def send_event(self, event: Any) -> None:
+        """Queue an input event (gpu_host.events) for the guest's surfaces."""
+        self._interfaces.surface.push_event(event)
+
+    # --- the guest thread -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        ctx = self.ctx
+        try:
+            self._call_entry()
+        except BaseException as exc:  # noqa: BLE001 - every way out of the guest is reported
+            log.debug("guest %s ended", self.name, exc_info=exc)
+            self.error = self._describe(exc)
+        finally:
+            ctx.output.flush()
+            self._release()
+            ctx.frames.end()
+
+    def _call_entry(self) -> None:
+        ctx = self.ctx
+        store = Store(self._engine)
+        linker = build_linker(
+            self._engine,
+            self.component.component,
+            self._interfaces.all,
+            ctx.table,
+            ctx.waker.check,
+            self._observe,
+        )
+        instance = linker.instantiate(store, self.component.component)
+        entry = self.component.entry
+        if entry == "start":
+            func = instance.get_func(store, "start")
+        else:
+            run = instance.get_export_index(store, entry)
+            index = instance.get_export_index(store, "run", run) if run is not None else None
+            func = instance.get_func(store, index) if index is not None else None
+        if func is None:
+            raise GuestTrap(f"guest '{self.name}': its entry point {entry} cannot be called")
+        result = func(store)
+        func.post_return(store)
+        if isinstance(result, Variant) and result.tag == "err":
+            raise GuestExitRequest(1)
+        self.returned = True
+
+    def _observe(self, call: str) -> None:
+        log.debug("call %s", call)
+        self.ctx.calls[call] += 1
+
+    def _describe(self, exc: BaseException) -> GuestError | None:
+        """The one-line error for how the guest ended, or None for a stop the host asked for."""
+        name = self.name
+        if isinstance(exc, GuestStopped):
+            return None
+        if isinstance(exc, GuestExitRequest):
+            if exc.status == 0:
+                return None
+            return GuestExit(f"guest '{name}' exited with status {exc.status}", exc.status)
+        if isinstance(exc, GuestCallError):
+            return GuestTrap(f"guest '{name}' failed in {exc}")
+        if isinstance(exc, GuestError):
+            return exc
+        if isinstance(exc, HostError):
+            return GuestTrap(f"guest '{name}': {exc}")
+        if isinstance(exc, WasmtimeError):
+            return GuestTrap(f"guest '{name}' trapped: {_trap_reason(str(exc))}")
+        log.error("guest %s: host failure", name, exc_info=exc)
+        return GuestTrap(f"guest '{name}': host failure: {type(exc).__name__}: {_trap_reason(str(exc))}")
+
+    def _release(self) -> None:
+        """Free every object the guest held, devices last, so GPU memory returns at once."""
+        objects = self.ctx.table.drain()
+        devices = [obj for obj in objects if isinstance(obj, GpuDevice)]
+        for obj in objects:
+            if not isinstance(obj, GpuDevice):
+                obj.release()
+        for device in devices:
+            device.release()
+        objects.clear()
+        devices.clear()
+        gc.collect()

@@ -1,0 +1,179 @@
+"""wasi:webgpu: the `gpu` entry point, adapters, devices' creation, limits, features and info."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import wgpu
+from wasmtime.component import Variant
+
+from ..linking import WitErr, record, wit
+from .objects import (
+    Gpu,
+    GpuAdapter,
+    GpuAdapterInfo,
+    GpuDevice,
+    GpuSupportedFeatures,
+    GpuSupportedLimits,
+    RecordOptionGpuSize64,
+    WgslLanguageFeatures,
+)
+from .readback import FRAME_FORMAT
+
+
+def limit_key(wit_name: str) -> str:
+    """`max-texture-dimension1-d` and wgpu-py's `max-texture-dimension-1d` meet as `maxtexturedimension1d`."""
+    return wit_name.replace("-", "")
+
+
+class AdapterFunctions:
+    # WIT: get-gpu
+    @wit("get-gpu")
+    def get_gpu(self) -> Gpu:
+        return Gpu()
+
+    # WIT: [method]gpu.request-adapter
+    @wit("[method]gpu.request-adapter")
+    def request_adapter(self, _gpu: Gpu, options: dict[str, Any] | None) -> GpuAdapter | None:
+        options = options or {}
+        kwargs: dict[str, Any] = {}
+        if options.get("power_preference"):
+            kwargs["power_preference"] = options["power_preference"]
+        if options.get("force_fallback_adapter"):
+            kwargs["force_fallback_adapter"] = True
+        try:
+            adapter = wgpu.gpu.request_adapter_sync(**kwargs)
+        except RuntimeError:
+            return None
+        return GpuAdapter(adapter)
+
+    # WIT: [method]gpu.get-preferred-canvas-format
+    @wit("[method]gpu.get-preferred-canvas-format")
+    def get_preferred_canvas_format(self, _gpu: Gpu) -> str:
+        return FRAME_FORMAT
+
+    # WIT: [method]gpu.wgsl-language-features
+    @wit("[method]gpu.wgsl-language-features")
+    def wgsl_language_features(self, _gpu: Gpu) -> WgslLanguageFeatures:
+        # wgpu-py 0.32 reports none (FIELD-NOTES); an honest empty set.
+        return WgslLanguageFeatures(set())
+
+    @wit("[method]wgsl-language-features.has")
+    def wgsl_language_features_has(self, features: WgslLanguageFeatures, name: str) -> bool:
+        return name in features.features
+
+    # --- adapter -----------------------------------------------------------------------------------
+
+    @wit("[method]gpu-adapter.features")
+    def adapter_features(self, adapter: GpuAdapter) -> GpuSupportedFeatures:
+        return GpuSupportedFeatures(set(adapter.native.features))
+
+    @wit("[method]gpu-adapter.limits")
+    def adapter_limits(self, adapter: GpuAdapter) -> GpuSupportedLimits:
+        return GpuSupportedLimits(dict(adapter.native.limits))
+
+    @wit("[method]gpu-adapter.info")
+    def adapter_info(self, adapter: GpuAdapter) -> GpuAdapterInfo:
+        return GpuAdapterInfo(dict(adapter.native.info))
+
+    @wit("[method]gpu-adapter.is-fallback-adapter")
+    def is_fallback_adapter(self, adapter: GpuAdapter) -> bool:
+        return bool(adapter.native.info.get("adapter_type") == "CPU")
+
+    # WIT: [method]gpu-adapter.request-device
+    @wit("[method]gpu-adapter.request-device")
+    def request_device(self, adapter: GpuAdapter, descriptor: dict[str, Any] | None) -> GpuDevice:
+        descriptor = descriptor or {}
+        features = descriptor.get("required_features") or []
+        missing = [f for f in features if f not in adapter.native.features]
+        if missing:
+            raise WitErr(
+                record(kind=Variant("type-error"), message=f"the adapter lacks features: {', '.join(missing)}")
+            )
+        limits_record = descriptor.get("required_limits")
+        limits: dict[str, int] = {}
+        if isinstance(limits_record, RecordOptionGpuSize64):
+            known = {limit_key(k): k for k in adapter.native.limits}
+            for name, value in limits_record.values.items():
+                if value is None:
+                    continue
+                key = known.get(limit_key(name))
+                if key is None:
+                    raise WitErr(record(kind=Variant("operation-error"), message=f"unknown limit {name!r}"))
+                limits[key] = value
+        label = descriptor.get("label") or ""
+        try:
+            device = adapter.native.request_device_sync(
+                label=label, required_features=features, required_limits=limits
+            )
+        except (RuntimeError, ValueError, wgpu.GPUError) as exc:
+            raise WitErr(record(kind=Variant("operation-error"), message=str(exc).splitlines()[0])) from None
+        return GpuDevice(device, adapter, label)
+
+    # --- limits / features / info ------------------------------------------------------------------
+
+    @wit("[method]gpu-supported-features.has")
+    def supported_features_has(self, features: GpuSupportedFeatures, name: str) -> bool:
+        return name in features.features
+
+    @wit("[method]gpu-adapter-info.vendor")
+    def info_vendor(self, info: GpuAdapterInfo) -> str:
+        return str(info.info.get("vendor", ""))
+
+    @wit("[method]gpu-adapter-info.architecture")
+    def info_architecture(self, info: GpuAdapterInfo) -> str:
+        return str(info.info.get("architecture", ""))
+
+    @wit("[method]gpu-adapter-info.device")
+    def info_device(self, info: GpuAdapterInfo) -> str:
+        return str(info.info.get("device", ""))
+
+    @wit("[method]gpu-adapter-info.description")
+    def info_description(self, info: GpuAdapterInfo) -> str:
+        return str(info.info.get("description", ""))
+
+    @wit("[method]gpu-adapter-info.subgroup-min-size")
+    def info_subgroup_min_size(self, info: GpuAdapterInfo) -> int:
+        # wgpu-py 0.32 spells the key "stackgroup_min_size".
+        return int(info.info.get("subgroup_min_size", info.info.get("stackgroup_min_size", 0)))
+
+    @wit("[method]gpu-adapter-info.subgroup-max-size")
+    def info_subgroup_max_size(self, info: GpuAdapterInfo) -> int:
+        return int(info.info.get("subgroup_max_size", info.info.get("stackgroup_max_size", 0)))
+
+    # --- record-option-gpu-size64 (required-limits) -------------------------------------------------
+
+    @wit("[constructor]record-option-gpu-size64")
+    def new_record_option_gpu_size64(self) -> RecordOptionGpuSize64:
+        return RecordOptionGpuSize64()
+
+    @wit("[method]record-option-gpu-size64.add")
+    def record_size64_add(self, rec: RecordOptionGpuSize64, key: str, value: int | None) -> None:
+        rec.values[key] = value
+
+    @wit("[method]record-option-gpu-size64.get")
+    def record_size64_get(self, rec: RecordOptionGpuSize64, key: str) -> Any:
+        # option<option<u64>>: wasmtime-py needs the outer option spelled as a Variant.
+        if key not in rec.values:
+            return Variant("none")
+        return Variant("some", rec.values[key])
+
+    @wit("[method]record-option-gpu-size64.has")
+    def record_size64_has(self, rec: RecordOptionGpuSize64, key: str) -> bool:
+        return key in rec.values
+
+    @wit("[method]record-option-gpu-size64.remove")
+    def record_size64_remove(self, rec: RecordOptionGpuSize64, key: str) -> None:
+        rec.values.pop(key, None)
+
+    @wit("[method]record-option-gpu-size64.keys")
+    def record_size64_keys(self, rec: RecordOptionGpuSize64) -> list[str]:
+        return list(rec.values)
+
+    @wit("[method]record-option-gpu-size64.values")
+    def record_size64_values(self, rec: RecordOptionGpuSize64) -> list[int | None]:
+        return list(rec.values.values())
+
+    @wit("[method]record-option-gpu-size64.entries")
+    def record_size64_entries(self, rec: RecordOptionGpuSize64) -> list[tuple[str, int | None]]:
+        return list(rec.values.items())

@@ -1,0 +1,98 @@
+"""wasi:webgpu gpu-buffer: size, usage, mapping and mapped ranges (copies in and out)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import wgpu
+from wasmtime.component import Variant
+
+from ..linking import WitErr, record, wit
+from .objects import GpuBuffer
+
+
+def _error(kind: str, exc: BaseException | str) -> WitErr:
+    message = exc if isinstance(exc, str) else (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return WitErr(record(kind=Variant(kind), message=message))
+
+
+class BufferFunctions:
+    @wit("[method]gpu-buffer.size")
+    def buffer_size(self, buffer: GpuBuffer) -> int:
+        return int(buffer.native.size)
+
+    @wit("[method]gpu-buffer.usage")
+    def buffer_usage(self, buffer: GpuBuffer) -> int:
+        return int(buffer.native.usage)
+
+    @wit("[method]gpu-buffer.map-state")
+    def buffer_map_state(self, buffer: GpuBuffer) -> str:
+        return str(buffer.native.map_state)
+
+    # WIT: [method]gpu-buffer.map-async (the guest's thread may block, so it waits here)
+    @wit("[method]gpu-buffer.map-async")
+    def buffer_map_async(self, buffer: GpuBuffer, mode: int, offset: int | None, size: int | None) -> None:
+        if buffer.destroyed:
+            raise _error("abort-error", "the buffer was destroyed")
+        if buffer.native.map_state != "unmapped":
+            raise _error("operation-error", f"the buffer is already {buffer.native.map_state}")
+        try:
+            buffer.native.map_sync(mode, offset or 0, size)
+        except (wgpu.GPUError, RuntimeError, ValueError) as exc:
+            raise _error("operation-error", exc) from None
+
+    @wit("[method]gpu-buffer.get-mapped-range-get-with-copy")
+    def buffer_get_mapped_range(self, buffer: GpuBuffer, offset: int | None, size: int | None) -> bytes:
+        if buffer.destroyed or buffer.native.map_state != "mapped":
+            raise _error("operation-error", "the buffer is not mapped")
+        try:
+            return bytes(buffer.native.read_mapped(offset or 0, size))
+        except (wgpu.GPUError, RuntimeError, ValueError) as exc:
+            raise _error("range-error", exc) from None
+
+    @wit("[method]gpu-buffer.get-mapped-range-set-with-copy")
+    def buffer_set_mapped_range(
+        self, buffer: GpuBuffer, data: bytes, offset: int | None, size: int | None
+    ) -> None:
+        if buffer.destroyed or buffer.native.map_state != "mapped":
+            raise _error("operation-error", "the buffer is not mapped")
+        if size is not None:
+            if size > len(data):
+                raise _error("range-error", f"size {size} is larger than the {len(data)} bytes given")
+            data = data[:size]
+        try:
+            buffer.native.write_mapped(data, offset or 0)
+        except (wgpu.GPUError, RuntimeError, ValueError) as exc:
+            raise _error("range-error", exc) from None
+
+    @wit("[method]gpu-buffer.unmap")
+    def buffer_unmap(self, buffer: GpuBuffer) -> None:
+        if buffer.destroyed:
+            raise _error("abort-error", "the buffer was destroyed")
+        if buffer.native.map_state != "unmapped":
+            buffer.native.unmap()
+
+    @wit("[method]gpu-buffer.destroy")
+    def buffer_destroy(self, buffer: GpuBuffer) -> None:
+        buffer.destroy()
+
+
+def _flag_functions() -> dict[str, Any]:
+    """`[static]gpu-buffer-usage.MAP-READ` and friends, from wgpu-py's flag enums."""
+    families = {
+        "gpu-buffer-usage": wgpu.BufferUsage,
+        "gpu-texture-usage": wgpu.TextureUsage,
+        "gpu-map-mode": wgpu.MapMode,
+        "gpu-shader-stage": wgpu.ShaderStage,
+        "gpu-color-write": wgpu.ColorWrite,
+    }
+    functions: dict[str, Any] = {}
+    for resource, flags in families.items():
+        for name in dir(flags):
+            if name.isupper():
+                value = int(getattr(flags, name))
+                functions[f"[static]{resource}.{name.replace('_', '-')}"] = lambda value=value: value
+    return functions
+
+
+FLAG_FUNCTIONS = _flag_functions()

@@ -1,0 +1,79 @@
+"""WIT descriptor values (as lifted by gpu_host.linking) to wgpu-py descriptor structs.
+
+Field names already match (WIT kebab-case lifted to snake_case is wgpu-py's spelling); absent
+options are dropped so wgpu-py applies the WebGPU defaults; handles become native objects. A
+few enum spellings differ between the WIT and WebGPU (`d2` vs `2d`) and are mapped here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wasmtime.component import Variant
+
+from ..errors import GuestCallError
+from .objects import Destroyable, GpuObject, RecordGpuPipelineConstantValue
+
+__all__ = ["binding_resource", "layout", "native", "to_wgpu", "wit_dimension"]
+
+_VIEW_DIMENSION = {"d1": "1d", "d2": "2d", "d2-array": "2d-array", "cube": "cube", "cube-array": "cube-array", "d3": "3d"}
+_VERTEX_FORMAT = {"unorm1010102": "unorm10-10-10-2"}
+
+
+def wit_dimension(value: str) -> str:
+    """wgpu-py's `2d` back to the WIT's `d2`."""
+    return {v: k for k, v in _VIEW_DIMENSION.items()}[value]
+
+
+def native(obj: GpuObject, call: str) -> Any:
+    if isinstance(obj, Destroyable):
+        return obj.check_alive(call)
+    if obj.native is None:
+        raise GuestCallError(call, f"the {obj.wit_resource.split('#')[1]} is no longer valid")
+    return obj.native
+
+
+def to_wgpu(value: Any, call: str) -> Any:
+    """Recursively: drop None fields, handles to native objects, rename WIT-only enum spellings."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, field in value.items():
+            if field is None:
+                continue
+            if key in ("dimension", "view_dimension") and isinstance(field, str):
+                out[key] = _VIEW_DIMENSION.get(field, field)
+            elif key == "format" and isinstance(field, str):
+                out[key] = _VERTEX_FORMAT.get(field, field)
+            elif key == "constants" and isinstance(field, RecordGpuPipelineConstantValue):
+                out[key] = dict(field.values)
+            elif key == "resource":
+                out[key] = binding_resource(field, call)
+            else:
+                out[key] = to_wgpu(field, call)
+        return out
+    if isinstance(value, list):
+        return [to_wgpu(v, call) for v in value]
+    if isinstance(value, tuple):
+        return tuple(to_wgpu(v, call) for v in value)
+    if isinstance(value, GpuObject):
+        return native(value, call)
+    if isinstance(value, Variant):
+        raise GuestCallError(call, f"unexpected variant case {value.tag}")
+    return value
+
+
+def layout(value: Any, call: str) -> Any:
+    """gpu-layout-mode: `auto` arrives as None, `specific` as the pipeline layout."""
+    if value is None or (isinstance(value, Variant) and value.tag == "auto"):
+        return "auto"
+    if isinstance(value, Variant):
+        value = value.payload
+    return native(value, call)
+
+
+def binding_resource(value: Any, call: str) -> Any:
+    """gpu-binding-resource: a buffer binding record, a sampler or a texture view."""
+    payload = value.payload if isinstance(value, Variant) else value
+    if isinstance(payload, dict):
+        return to_wgpu(payload, call)
+    return native(payload, call)

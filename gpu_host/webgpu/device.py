@@ -1,0 +1,153 @@
+"""wasi:webgpu gpu-device: object creation, the queue, and joining a graphics context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import GuestCallError
+from ..graphics_context import AbstractBuffer, Context
+from ..linking import wit
+from .convert import layout, native, to_wgpu
+from .objects import (
+    GpuAdapterInfo,
+    GpuBindGroup,
+    GpuBindGroupLayout,
+    GpuBuffer,
+    GpuCommandEncoder,
+    GpuComputePipeline,
+    GpuDevice,
+    GpuPipelineLayout,
+    GpuQueue,
+    GpuRenderPipeline,
+    GpuSampler,
+    GpuShaderModule,
+    GpuSupportedFeatures,
+    GpuSupportedLimits,
+    GpuTexture,
+)
+
+
+def _label(descriptor: dict[str, Any] | None) -> str:
+    return (descriptor or {}).get("label") or ""
+
+
+class DeviceFunctions:
+    @wit("[method]gpu-device.features")
+    def device_features(self, device: GpuDevice) -> GpuSupportedFeatures:
+        return GpuSupportedFeatures(set(device.check_alive("[method]gpu-device.features").features))
+
+    @wit("[method]gpu-device.limits")
+    def device_limits(self, device: GpuDevice) -> GpuSupportedLimits:
+        return GpuSupportedLimits(dict(device.check_alive("[method]gpu-device.limits").limits))
+
+    @wit("[method]gpu-device.adapter-info")
+    def device_adapter_info(self, device: GpuDevice) -> GpuAdapterInfo:
+        return GpuAdapterInfo(dict(device.adapter.native.info))
+
+    @wit("[method]gpu-device.queue")
+    def device_queue(self, device: GpuDevice) -> GpuQueue:
+        return GpuQueue(device.check_alive("[method]gpu-device.queue").queue, device)
+
+    @wit("[method]gpu-device.destroy")
+    def device_destroy(self, device: GpuDevice) -> None:
+        device.destroy()
+
+    # WIT: [method]gpu-device.connect-graphics-context
+    @wit("[method]gpu-device.connect-graphics-context")
+    def device_connect_graphics_context(self, device: GpuDevice, context: Context) -> None:
+        device.check_alive("[method]gpu-device.connect-graphics-context")
+        context.device = device
+        context.current = None
+
+    # WIT: [static]gpu-texture.from-graphics-buffer
+    @wit("[static]gpu-texture.from-graphics-buffer")
+    def texture_from_graphics_buffer(self, buffer: AbstractBuffer) -> GpuTexture:
+        if not isinstance(buffer.payload, GpuTexture):
+            raise GuestCallError(
+                "[static]gpu-texture.from-graphics-buffer",
+                "this buffer belongs to a frame-buffer context; use frame-buffer buffer.from-graphics-buffer",
+            )
+        return buffer.payload
+
+    # --- creation ----------------------------------------------------------------------------------
+
+    @wit("[method]gpu-device.create-buffer")
+    def create_buffer(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuBuffer:
+        call = "[method]gpu-device.create-buffer"
+        buffer = device.check_alive(call).create_buffer(**to_wgpu(descriptor, call))
+        return GpuBuffer(buffer, device, _label(descriptor))
+
+    @wit("[method]gpu-device.create-texture")
+    def create_texture(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuTexture:
+        call = "[method]gpu-device.create-texture"
+        texture = device.check_alive(call).create_texture(**to_wgpu(descriptor, call))
+        return GpuTexture(texture, device, _label(descriptor))
+
+    @wit("[method]gpu-device.create-sampler")
+    def create_sampler(self, device: GpuDevice, descriptor: dict[str, Any] | None) -> GpuSampler:
+        call = "[method]gpu-device.create-sampler"
+        sampler = device.check_alive(call).create_sampler(**to_wgpu(descriptor or {}, call))
+        return GpuSampler(sampler, device, _label(descriptor))
+
+    @wit("[method]gpu-device.create-bind-group-layout")
+    def create_bind_group_layout(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuBindGroupLayout:
+        call = "[method]gpu-device.create-bind-group-layout"
+        bgl = device.check_alive(call).create_bind_group_layout(**to_wgpu(descriptor, call))
+        return GpuBindGroupLayout(bgl, device, _label(descriptor))
+
+    @wit("[method]gpu-device.create-pipeline-layout")
+    def create_pipeline_layout(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuPipelineLayout:
+        call = "[method]gpu-device.create-pipeline-layout"
+        pl = device.check_alive(call).create_pipeline_layout(**to_wgpu(descriptor, call))
+        return GpuPipelineLayout(pl, device, _label(descriptor))
+
+    @wit("[method]gpu-device.create-bind-group")
+    def create_bind_group(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuBindGroup:
+        call = "[method]gpu-device.create-bind-group"
+        bg = device.check_alive(call).create_bind_group(**to_wgpu(descriptor, call))
+        return GpuBindGroup(bg, device, _label(descriptor))
+
+    @wit("[method]gpu-device.create-shader-module")
+    def create_shader_module(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuShaderModule:
+        call = "[method]gpu-device.create-shader-module"
+        module = device.check_alive(call).create_shader_module(
+            label=_label(descriptor), code=descriptor["code"]
+        )
+        return GpuShaderModule(module, device, _label(descriptor))
+
+    @wit("[method]gpu-device.create-render-pipeline")
+    def create_render_pipeline(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuRenderPipeline:
+        call = "[method]gpu-device.create-render-pipeline"
+        args = to_wgpu({k: v for k, v in descriptor.items() if k != "layout"}, call)
+        args["layout"] = layout(descriptor["layout"], call)
+        pipeline = device.check_alive(call).create_render_pipeline(**args)
+        return GpuRenderPipeline(pipeline, device, _label(descriptor))
+
+    @wit("[method]gpu-device.create-compute-pipeline")
+    def create_compute_pipeline(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuComputePipeline:
+        call = "[method]gpu-device.create-compute-pipeline"
+        args = to_wgpu({k: v for k, v in descriptor.items() if k != "layout"}, call)
+        args["layout"] = layout(descriptor["layout"], call)
+        pipeline = device.check_alive(call).create_compute_pipeline(**args)
+        return GpuComputePipeline(pipeline, device, _label(descriptor))
+
+    @wit("[method]gpu-device.create-command-encoder")
+    def create_command_encoder(self, device: GpuDevice, descriptor: dict[str, Any] | None) -> GpuCommandEncoder:
+        call = "[method]gpu-device.create-command-encoder"
+        encoder = device.check_alive(call).create_command_encoder(label=_label(descriptor))
+        return GpuCommandEncoder(encoder, device, _label(descriptor))
+
+    # --- pipelines' derived layouts ------------------------------------------------------------------
+
+    @wit("[method]gpu-render-pipeline.get-bind-group-layout")
+    def render_pipeline_get_bind_group_layout(self, pipeline: GpuRenderPipeline, index: int) -> GpuBindGroupLayout:
+        call = "[method]gpu-render-pipeline.get-bind-group-layout"
+        return GpuBindGroupLayout(native(pipeline, call).get_bind_group_layout(index), pipeline.device)
+
+    @wit("[method]gpu-compute-pipeline.get-bind-group-layout")
+    def compute_pipeline_get_bind_group_layout(
+        self, pipeline: GpuComputePipeline, index: int
+    ) -> GpuBindGroupLayout:
+        call = "[method]gpu-compute-pipeline.get-bind-group-layout"
+        return GpuBindGroupLayout(native(pipeline, call).get_bind_group_layout(index), pipeline.device)
+

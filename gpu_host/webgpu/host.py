@@ -1,0 +1,123 @@
+"""The wasi:webgpu@0.0.1 interface for one guest: the hand-written families plus what is mechanical.
+
+Labels, limits, flag constants and shared debug markers are generated from the WIT's function
+list instead of written out 60 times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..linking import HostInterface, wit
+from ..wit import WIT_DIR, interface_functions
+from .adapter import AdapterFunctions, limit_key
+from .buffer import FLAG_FUNCTIONS, BufferFunctions
+from .command import DEBUG_ALIASES, CommandFunctions
+from .device import DeviceFunctions
+from .objects import GpuCompilationInfo, GpuObject, GpuShaderModule, GpuSupportedLimits, RecordGpuPipelineConstantValue
+from .queue import QueueFunctions
+from .texture import TextureFunctions
+
+if TYPE_CHECKING:
+    from ..guest import GuestContext
+
+__all__ = ["WEBGPU_FUNCTIONS", "WebGpuHost"]
+
+WEBGPU_FUNCTIONS: tuple[str, ...] = tuple(interface_functions(WIT_DIR / "deps/webgpu/webgpu.wit", "webgpu"))
+
+
+class PipelineExtras:
+    @wit("[method]gpu-shader-module.get-compilation-info")
+    def shader_module_get_compilation_info(self, _module: GpuShaderModule) -> GpuCompilationInfo:
+        # wgpu-py 0.32 exposes no compilation messages; a module that failed never got here.
+        return GpuCompilationInfo()
+
+    @wit("[method]gpu-compilation-info.messages")
+    def compilation_info_messages(self, _info: GpuCompilationInfo) -> list[Any]:
+        return []
+
+    @wit("[constructor]record-gpu-pipeline-constant-value")
+    def new_constants(self) -> RecordGpuPipelineConstantValue:
+        return RecordGpuPipelineConstantValue()
+
+    @wit("[method]record-gpu-pipeline-constant-value.add")
+    def constants_add(self, rec: RecordGpuPipelineConstantValue, key: str, value: float) -> None:
+        rec.values[key] = value
+
+    @wit("[method]record-gpu-pipeline-constant-value.get")
+    def constants_get(self, rec: RecordGpuPipelineConstantValue, key: str) -> float | None:
+        return rec.values.get(key)
+
+    @wit("[method]record-gpu-pipeline-constant-value.has")
+    def constants_has(self, rec: RecordGpuPipelineConstantValue, key: str) -> bool:
+        return key in rec.values
+
+    @wit("[method]record-gpu-pipeline-constant-value.remove")
+    def constants_remove(self, rec: RecordGpuPipelineConstantValue, key: str) -> None:
+        rec.values.pop(key, None)
+
+    @wit("[method]record-gpu-pipeline-constant-value.keys")
+    def constants_keys(self, rec: RecordGpuPipelineConstantValue) -> list[str]:
+        return list(rec.values)
+
+    @wit("[method]record-gpu-pipeline-constant-value.values")
+    def constants_values(self, rec: RecordGpuPipelineConstantValue) -> list[float]:
+        return list(rec.values.values())
+
+    @wit("[method]record-gpu-pipeline-constant-value.entries")
+    def constants_entries(self, rec: RecordGpuPipelineConstantValue) -> list[tuple[str, float]]:
+        return list(rec.values.items())
+
+
+def _get_label(obj: GpuObject) -> str:
+    return obj.label
+
+
+def _set_label(obj: GpuObject, label: str) -> None:
+    obj.label = label
+
+
+def _limit_getter(wit_name: str) -> Callable[[GpuSupportedLimits], int]:
+    key = limit_key(wit_name)
+
+    def get(limits: GpuSupportedLimits) -> int:
+        for name, value in limits.limits.items():
+            if limit_key(name) == key:
+                return int(value)
+        return 0  # a limit wgpu-native does not report (e.g. max-bind-groups-plus-vertex-buffers)
+
+    return get
+
+
+class WebGpuHost(
+    AdapterFunctions,
+    DeviceFunctions,
+    BufferFunctions,
+    TextureFunctions,
+    CommandFunctions,
+    QueueFunctions,
+    PipelineExtras,
+    HostInterface,
+):
+    interface = "wasi:webgpu/webgpu"
+    version = "0.0.1"
+
+    def __init__(self, ctx: GuestContext) -> None:
+        self.ctx = ctx
+
+    def implementations(self) -> dict[str, Callable[..., Any]]:
+        found = super().implementations()
+        for name in WEBGPU_FUNCTIONS:
+            if name.endswith(".label"):
+                found.setdefault(name, _get_label)
+            elif name.endswith(".set-label"):
+                found.setdefault(name, _set_label)
+            elif name.startswith("[method]gpu-supported-limits."):
+                found.setdefault(name, _limit_getter(name.split(".", 1)[1]))
+        for name, fn in FLAG_FUNCTIONS.items():
+            found.setdefault(name, fn)
+        for alias, target in DEBUG_ALIASES.items():
+            if target in found:
+                found.setdefault(alias, found[target])
+        return found

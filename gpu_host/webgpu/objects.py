@@ -1,0 +1,231 @@
+"""The wgpu-py objects a guest holds, one small class per wasi:webgpu resource.
+
+Each wraps the native object and remembers what the host must check before passing it on
+(its device, whether it was destroyed), because some misuse makes wgpu-native abort the process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import wgpu
+
+from ..errors import GuestCallError
+from ..resources import Resource
+from .readback import FRAME_FORMAT, FrameReadback
+
+W = "wasi:webgpu/webgpu#"
+
+
+class GpuObject(Resource):
+    """A native wgpu object with a label and the device that made it."""
+
+    def __init__(self, native: Any, device: GpuDevice | None = None, label: str = "") -> None:
+        self.native = native
+        self.device = device
+        self.label = label or ""
+
+    def release(self) -> None:
+        self.native = None
+
+
+class Destroyable(GpuObject):
+    destroyed = False
+
+    def destroy(self) -> None:
+        if not self.destroyed and self.native is not None:
+            self.native.destroy()
+        self.destroyed = True
+
+    def release(self) -> None:
+        if self.native is not None and not self.destroyed:
+            try:
+                self.native.destroy()
+            except Exception:  # noqa: BLE001 - freeing at guest end must not fail the host
+                pass
+        self.destroyed = True
+        super().release()
+
+    def check_alive(self, call: str) -> Any:
+        if self.destroyed or self.native is None:
+            raise GuestCallError(call, f"the {self.wit_resource.split('#')[1]} was destroyed")
+        return self.native
+
+
+class Gpu(Resource):
+    wit_resource = W + "gpu"
+
+
+class GpuAdapter(GpuObject):
+    wit_resource = W + "gpu-adapter"
+
+
+class GpuSupportedLimits(Resource):
+    wit_resource = W + "gpu-supported-limits"
+
+    def __init__(self, limits: dict[str, int]) -> None:
+        self.limits = limits
+
+
+class GpuSupportedFeatures(Resource):
+    wit_resource = W + "gpu-supported-features"
+
+    def __init__(self, features: set[str]) -> None:
+        self.features = features
+
+
+class WgslLanguageFeatures(Resource):
+    wit_resource = W + "wgsl-language-features"
+
+    def __init__(self, features: set[str]) -> None:
+        self.features = features
+
+
+class GpuAdapterInfo(Resource):
+    wit_resource = W + "gpu-adapter-info"
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.info = info
+
+
+class GpuDevice(Destroyable):
+    wit_resource = W + "gpu-device"
+
+    def __init__(self, native: wgpu.GPUDevice, adapter: GpuAdapter, label: str = "") -> None:
+        super().__init__(native, None, label)
+        self.adapter = adapter
+        self.frame_texture: GpuTexture | None = None
+        self.readback = FrameReadback(native)
+
+    # graphics-context device: frames are textures of FRAME_FORMAT, one reused while its size holds
+
+    def new_buffer(self, width: int, height: int) -> object:
+        device = self.check_alive("[method]context.get-current-buffer")
+        current = self.frame_texture
+        if current is None or current.destroyed or (current.native.width, current.native.height) != (width, height):
+            texture = device.create_texture(
+                label="frame",
+                size=(width, height, 1),
+                format=FRAME_FORMAT,
+                usage=wgpu.TextureUsage.RENDER_ATTACHMENT
+                | wgpu.TextureUsage.COPY_SRC
+                | wgpu.TextureUsage.COPY_DST
+                | wgpu.TextureUsage.TEXTURE_BINDING,
+            )
+            if current is not None:
+                current.release()
+            self.frame_texture = GpuTexture(texture, self, "frame")
+        return self.frame_texture
+
+    def read_rgb(self, payload: object) -> npt.NDArray[np.uint8]:
+        call = "[method]context.present"
+        self.check_alive(call)
+        assert isinstance(payload, GpuTexture)
+        # wgpu-native aborts the process when asked to read a destroyed texture: refuse first.
+        texture = payload.check_alive(call)
+        return self.readback.read(texture)
+
+    def release(self) -> None:
+        self.readback.release()
+        self.readback = FrameReadback(None)  # type: ignore[arg-type]  # drop the device reference
+        if self.frame_texture is not None:
+            self.frame_texture.release()
+            self.frame_texture = None
+        super().release()
+
+
+class GpuQueue(GpuObject):
+    wit_resource = W + "gpu-queue"
+
+
+class GpuBuffer(Destroyable):
+    wit_resource = W + "gpu-buffer"
+
+
+class GpuTexture(Destroyable):
+    wit_resource = W + "gpu-texture"
+
+
+class GpuTextureView(GpuObject):
+    wit_resource = W + "gpu-texture-view"
+
+
+class GpuSampler(GpuObject):
+    wit_resource = W + "gpu-sampler"
+
+
+class GpuBindGroupLayout(GpuObject):
+    wit_resource = W + "gpu-bind-group-layout"
+
+
+class GpuBindGroup(GpuObject):
+    wit_resource = W + "gpu-bind-group"
+
+
+class GpuPipelineLayout(GpuObject):
+    wit_resource = W + "gpu-pipeline-layout"
+
+
+class GpuShaderModule(GpuObject):
+    wit_resource = W + "gpu-shader-module"
+
+
+class GpuComputePipeline(GpuObject):
+    wit_resource = W + "gpu-compute-pipeline"
+
+
+class GpuRenderPipeline(GpuObject):
+    wit_resource = W + "gpu-render-pipeline"
+
+
+class GpuCommandBuffer(GpuObject):
+    wit_resource = W + "gpu-command-buffer"
+    submitted = False
+
+
+class GpuCommandEncoder(GpuObject):
+    wit_resource = W + "gpu-command-encoder"
+
+
+class GpuRenderPassEncoder(GpuObject):
+    wit_resource = W + "gpu-render-pass-encoder"
+
+
+class GpuComputePassEncoder(GpuObject):
+    wit_resource = W + "gpu-compute-pass-encoder"
+
+
+class GpuRenderBundle(GpuObject):
+    wit_resource = W + "gpu-render-bundle"
+
+
+class GpuRenderBundleEncoder(GpuObject):
+    wit_resource = W + "gpu-render-bundle-encoder"
+
+
+class GpuQuerySet(Destroyable):
+    wit_resource = W + "gpu-query-set"
+
+
+class GpuCompilationInfo(Resource):
+    wit_resource = W + "gpu-compilation-info"
+
+
+class RecordGpuPipelineConstantValue(Resource):
+    """A string -> f64 map a guest builds for pipeline overridable constants."""
+
+    wit_resource = W + "record-gpu-pipeline-constant-value"
+
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+
+
+class RecordOptionGpuSize64(Resource):
+    """A string -> optional u64 map, used for `required-limits`."""
+
+    wit_resource = W + "record-option-gpu-size64"
+
+    def __init__(self) -> None:
+        self.values: dict[str, int | None] = {}

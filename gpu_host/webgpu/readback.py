@@ -1,0 +1,52 @@
+"""Copies a frame texture to host memory as RGB, reusing one staging buffer per size."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import wgpu
+
+__all__ = ["FrameReadback", "FRAME_FORMAT"]
+
+FRAME_FORMAT = "rgba8unorm"  # what get-preferred-canvas-format returns: readback needs no swizzle
+ROW_ALIGNMENT = 256  # WebGPU's bytesPerRow alignment for texture -> buffer copies
+
+
+class FrameReadback:
+    def __init__(self, device: wgpu.GPUDevice) -> None:
+        self._device: wgpu.GPUDevice = device
+        self._buffer: wgpu.GPUBuffer | None = None
+        self._size = (0, 0)
+
+    def read(self, texture: wgpu.GPUTexture) -> npt.NDArray[np.uint8]:
+        """The texture's pixels as a (height, width, 3) RGB array (a copy the caller owns)."""
+        width, height = texture.width, texture.height
+        row = -(-width * 4 // ROW_ALIGNMENT) * ROW_ALIGNMENT
+        if self._buffer is None or self._size != (width, height):
+            self.release()
+            self._buffer = self._device.create_buffer(
+                label="frame readback",
+                size=row * height,
+                usage=wgpu.BufferUsage.COPY_DST | wgpu.BufferUsage.MAP_READ,
+            )
+            self._size = (width, height)
+        encoder = self._device.create_command_encoder(label="frame readback")
+        encoder.copy_texture_to_buffer(
+            {"texture": texture},
+            {"buffer": self._buffer, "bytes_per_row": row, "rows_per_image": height},
+            (width, height, 1),
+        )
+        self._device.queue.submit([encoder.finish()])
+        self._buffer.map_sync(wgpu.MapMode.READ)
+        try:
+            data = self._buffer.read_mapped(copy=False)
+            rows = np.frombuffer(data, dtype=np.uint8).reshape(height, row)
+            rgb = rows[:, : width * 4].reshape(height, width, 4)[:, :, :3].copy()
+        finally:
+            self._buffer.unmap()
+        return rgb
+
+    def release(self) -> None:
+        if self._buffer is not None:
+            self._buffer.destroy()
+            self._buffer = None
