@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -89,11 +90,18 @@ class GuestRunner:
 
     # --- frames and input -------------------------------------------------------------------------
 
-    def next_frame(self, timeout: float | None = 60.0) -> Frame:
-        """The next presented frame; a GuestError if the guest ended, failed, or took too long."""
+    def next_frame(self, timeout: float | None = 60.0, events: Sequence[Any] = ()) -> Frame:
+        """The next presented frame; a GuestError if the guest ended, failed, or took too long.
+
+        `events` are queued together with the frame tick, so the guest sees both in one `poll`:
+        the same script gives the same frames however the threads are scheduled.
+        """
         self.start()
         frames = self.ctx.frames
-        frames.request()
+        with self.ctx.waker.lock:
+            for event in events:
+                self.send_event(event)
+            frames.request()
         frame = frames.take(timeout)
         if frame is not None:
             return frame
@@ -149,7 +157,6 @@ class GuestRunner:
         self.returned = True
 
     def _observe(self, call: str) -> None:
-        log.debug("call %s", call)
         self.ctx.calls[call] += 1
 
     def _describe(self, exc: BaseException) -> GuestError | None:

@@ -1,0 +1,108 @@
+"""The `streamer` command: `render` (headless render-farm job), `doctor`, `scenes`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from gpu_host import ComponentError
+from gpu_host.events import EventError, load_script
+
+from .doctor import doctor
+from .render import RenderJob, render
+from .scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
+
+__all__ = ["main"]
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}") from None
+    if not (1 <= width <= 8192 and 1 <= height <= 8192):
+        raise argparse.ArgumentTypeError("width and height must be between 1 and 8192")
+    return width, height
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value > 1000:
+        raise argparse.ArgumentTypeError("must be above 0 and at most 1000")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="streamer", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("render", help="render a scene headless to an MP4 or a folder of PNGs")
+    r.add_argument(
+        "scene", nargs="?", default=DEFAULT_SCENE, help="a built-in scene's name or a component path"
+    )
+    r.add_argument("-o", "--output", type=Path, required=True, help="OUT.mp4 (H.264) or a folder for PNGs")
+    r.add_argument("--frames", type=_positive_int, default=90, help="frames to render (default 90)")
+    r.add_argument("--size", type=_size, default=(640, 360), help="surface size WxH (default 640x360)")
+    r.add_argument("--fps", type=_positive_float, default=30.0, help="virtual frame rate and video rate")
+    r.add_argument("--seed", type=int, default=0, help="seed of the guest's wasi:random (default 0)")
+    r.add_argument("--events", type=Path, help="JSON-lines input script (docs/events.md)")
+
+    d = sub.add_parser("doctor", help="show the GPU adapter and the wasi:webgpu coverage")
+    d.add_argument("-v", "--verbose", action="store_true", help="list the functions not implemented")
+
+    sub.add_parser("scenes", help="list the built-in scenes")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"streamer: {message}", file=sys.stderr)
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # The Vulkan loader complains on every start when this is unset (headless servers).
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    if args.command == "doctor":
+        return doctor(verbose=args.verbose)
+    if args.command == "scenes":
+        for name in builtin_scenes():
+            print(name)
+        return 0
+    try:
+        events = tuple(load_script(args.events)) if args.events else ()
+    except EventError as exc:
+        return _fail(str(exc))
+    job = RenderJob(
+        component=resolve_scene(args.scene),
+        output=args.output,
+        frames=args.frames,
+        size=args.size,
+        fps=args.fps,
+        seed=args.seed,
+        events=events,
+        name=args.scene if args.scene in builtin_scenes() else None,
+    )
+    try:
+        result = render(job, progress=sys.stderr.isatty())
+    except ComponentError as exc:
+        return _fail(str(exc))
+    if result.error is not None:
+        return _fail(result.error)
+    print(f"wrote {result.frames} frames to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

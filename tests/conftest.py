@@ -1,0 +1,100 @@
+"""Shared fixtures: one Runtime per session on the real adapter (lavapipe here), built guests."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import wgpu
+
+from gpu_host import GuestComponent, GuestOptions, Runtime
+from scenes.build import build_all, scene_path, test_guest_path
+
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    build_all()  # cached: a no-op when the setup command already built them
+
+
+@pytest.fixture(scope="session")
+def adapter_info() -> dict[str, object]:
+    info = dict(wgpu.gpu.request_adapter_sync(power_preference="high-performance").info)
+    if not os.environ.get("STREAMER_ALLOW_GPU"):
+        # The suite is meant for Mesa's software Vulkan (what CI has); set STREAMER_ALLOW_GPU=1 to
+        # run it on a real GPU on purpose.
+        assert info["vendor"] == "llvmpipe", f"expected the lavapipe adapter, got {info}"
+    return info
+
+
+@pytest.fixture(scope="session")
+def runtime(adapter_info: dict[str, object]) -> Runtime:
+    return Runtime()
+
+
+_loaded: dict[Path, GuestComponent] = {}
+
+
+@pytest.fixture(scope="session")
+def load(runtime: Runtime) -> Callable[[str], GuestComponent]:
+    """Compile a scene or test guest once per session: `load("triangle")`, `load("solid")`."""
+
+    def load_named(name: str) -> GuestComponent:
+        path = scene_path(name)
+        if not path.exists():
+            path = test_guest_path(name)
+        if path not in _loaded:
+            _loaded[path] = runtime.load(path, name)
+        return _loaded[path]
+
+    return load_named
+
+
+@dataclass
+class Captured:
+    """Guest output lines, by stream."""
+
+    lines: list[tuple[str, str]] = field(default_factory=list)
+
+    def sink(self, _guest: str, stream: str, line: str) -> None:
+        self.lines.append((stream, line))
+
+    def stdout(self) -> list[str]:
+        return [line for stream, line in self.lines if stream == "stdout"]
+
+
+@pytest.fixture
+def captured() -> Captured:
+    return Captured()
+
+
+@pytest.fixture
+def options(captured: Captured) -> Callable[..., GuestOptions]:
+    """GuestOptions for tests: small surface, output captured."""
+
+    def make(name: str, **kwargs: object) -> GuestOptions:
+        kwargs.setdefault("size", (64, 48))
+        return GuestOptions(name=name, sink=captured.sink, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def gpu_counts() -> Iterator[Callable[[], dict[str, int]]]:
+    def counts() -> dict[str, int]:
+        import gc
+
+        gc.collect()
+        return {
+            k: v["count"]
+            for k, v in wgpu.diagnostics.object_counts.get_dict().items()
+            if v["count"] and k != "total"
+        }
+
+    yield counts

@@ -1,0 +1,117 @@
+"""solid: clears every frame to one pure colour, chosen by input; the base of many host tests.
+
+Draws (rgba8unorm, alpha 1.0), the whole surface in one colour, nothing else:
+- red   (1, 0, 0) -> pixels (255, 0, 0, 255) at start;
+- green (0, 1, 0) after a pointer-down;
+- blue  (0, 0, 1) after a pointer-up;
+- red   (1, 0, 0) after a key-down whose key is key-r;
+- white (1, 1, 1) after a key-down whose key is key-w.
+Other events do not change the colour. Without input every frame is the same picture.
+
+Prints one JSON object per line (flushed) for every input event it takes, before the next frame:
+  {"event": "pointer-down", "x": X, "y": Y}            (also "pointer-up", "pointer-move")
+  {"event": "key-down", "key": "key-r", "text": "r", "shift": false, "alt": false,
+   "ctrl": false, "meta": false}                       (also "key-up"; key/text may be null;
+                                                        key is the WIT enum name, e.g. "arrow-left")
+  {"event": "resize", "width": W, "height": H, "surface": [surface.width(), surface.height()]}
+In one wake-up of poll the ready sources are drained in this order: pointer-down, pointer-up,
+pointer-move, key-down, key-up, resize; then the frame (if it is ready) is drawn.
+"""
+
+import json
+
+import wit_world
+from wit_world.imports import graphics_context, poll, surface, webgpu
+
+RED = (1.0, 0.0, 0.0)
+GREEN = (0.0, 1.0, 0.0)
+BLUE = (0.0, 0.0, 1.0)
+WHITE = (1.0, 1.0, 1.0)
+KEY_COLOURS = {"key-r": RED, "key-w": WHITE}
+
+
+def emit(**fields: object) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+def key_name(key: surface.Key | None) -> str | None:
+    return None if key is None else key.name.lower().replace("_", "-")
+
+
+def clear(
+    device: webgpu.GpuDevice, context: graphics_context.Context, rgb: tuple[float, float, float]
+) -> None:
+    """Clear the current frame to rgb and present it."""
+    texture = webgpu.GpuTexture.from_graphics_buffer(context.get_current_buffer())
+    encoder = device.create_command_encoder(None)
+    rpass = encoder.begin_render_pass(
+        webgpu.GpuRenderPassDescriptor(
+            color_attachments=[
+                webgpu.GpuRenderPassColorAttachment(
+                    view=texture.create_view(None),
+                    depth_slice=None,
+                    resolve_target=None,
+                    clear_value=webgpu.GpuColor(r=rgb[0], g=rgb[1], b=rgb[2], a=1.0),
+                    load_op=webgpu.GpuLoadOp.CLEAR,
+                    store_op=webgpu.GpuStoreOp.STORE,
+                )
+            ],
+            depth_stencil_attachment=None,
+            occlusion_query_set=None,
+            timestamp_writes=None,
+            max_draw_count=None,
+            label=None,
+        )
+    )
+    rpass.end()
+    device.queue().submit([encoder.finish(None)])
+    context.present()
+
+
+class WitWorld(wit_world.WitWorld):
+    def start(self) -> None:
+        adapter = webgpu.get_gpu().request_adapter(None)
+        assert adapter is not None, "no GPU adapter"
+        device = adapter.request_device(None)
+        canvas = surface.Surface(surface.CreateDesc(height=None, width=None))
+        context = graphics_context.Context()
+        device.connect_graphics_context(context)
+        canvas.connect_graphics_context(context)
+
+        colour = RED
+        sources = [
+            canvas.subscribe_frame(),
+            canvas.subscribe_pointer_down(),
+            canvas.subscribe_pointer_up(),
+            canvas.subscribe_pointer_move(),
+            canvas.subscribe_key_down(),
+            canvas.subscribe_key_up(),
+            canvas.subscribe_resize(),
+        ]
+        while True:
+            ready = poll.poll(sources)
+            if 1 in ready:
+                while (pointer := canvas.get_pointer_down()) is not None:
+                    emit(event="pointer-down", x=pointer.x, y=pointer.y)
+                    colour = GREEN
+            if 2 in ready:
+                while (pointer := canvas.get_pointer_up()) is not None:
+                    emit(event="pointer-up", x=pointer.x, y=pointer.y)
+                    colour = BLUE
+            if 3 in ready:
+                while (pointer := canvas.get_pointer_move()) is not None:
+                    emit(event="pointer-move", x=pointer.x, y=pointer.y)
+            for index, kind, get in ((4, "key-down", canvas.get_key_down), (5, "key-up", canvas.get_key_up)):
+                if index in ready:
+                    while (key := get()) is not None:
+                        name = key_name(key.key)
+                        emit(event=kind, key=name, text=key.text, shift=key.shift_key,
+                             alt=key.alt_key, ctrl=key.ctrl_key, meta=key.meta_key)  # fmt: skip
+                        if kind == "key-down" and name in KEY_COLOURS:
+                            colour = KEY_COLOURS[name]
+            if 6 in ready:
+                while (size := canvas.get_resize()) is not None:
+                    emit(event="resize", width=size.width, height=size.height,
+                         surface=[canvas.width(), canvas.height()])  # fmt: skip
+            if 0 in ready and canvas.get_frame() is not None:
+                clear(device, context, colour)

@@ -1,0 +1,144 @@
+"""wasi_probe: reports what the WASI imports give a guest, then clears to red forever.
+
+Prints one JSON object per line (flushed), in this order; a probe that raised prints
+{"probe": NAME, "error": EXCEPTION_CLASS_NAME} instead of "value":
+  {"probe": "environ", "value": [[KEY, VALUE], ...]}    os.environ, in the order the host gave
+  {"probe": "argv", "value": [...]}                      sys.argv
+  {"probe": "urandom", "value": HEX}                     os.urandom(16).hex() (32 hex digits)
+  {"probe": "random", "value": INT}                      random.Random(os.urandom(8)).getrandbits(64)
+  {"probe": "wall", "value": [SECONDS, NANOSECONDS]}     time.time_ns() split, from wasi:clocks/wall-clock
+  {"probe": "listdir", "value": [...]}                   os.listdir("/")
+  {"probe": "socket", "value": "created", "stage": "create"}   socket.socket()
+  {"probe": "socket", "value": "connected", "stage": "connect"} connect to 127.0.0.1:9
+      (each as "error" when it raised; "connect" is skipped when "create" failed)
+  {"probe": "stdin", "value": TEXT}                      sys.stdin.read() (expected "")
+  {"probe": "stderr", "value": "written"}                after writing the line
+                                                         "wasi_probe: a line on stderr" to stderr
+  {"probe": "monotonic_ns", "value": [BEFORE, AFTER]}    time.monotonic_ns() before waiting for
+                                                         frame 0 and after presenting it
+Draws: every frame the whole surface red (1, 0, 0) -> pixels (255, 0, 0, 255).
+"""
+
+import json
+import os
+import random
+import socket
+import sys
+import time
+from collections.abc import Callable
+
+import wit_world
+from wit_world.imports import graphics_context, poll, surface, webgpu
+
+
+def setup() -> tuple[webgpu.GpuDevice, surface.Surface, graphics_context.Context]:
+    """GPU device, surface and graphics context, connected as the guest contract says."""
+    adapter = webgpu.get_gpu().request_adapter(None)
+    assert adapter is not None, "no GPU adapter"
+    device = adapter.request_device(None)
+    canvas = surface.Surface(surface.CreateDesc(height=None, width=None))
+    context = graphics_context.Context()
+    device.connect_graphics_context(context)
+    canvas.connect_graphics_context(context)
+    return device, canvas, context
+
+
+def next_frame(canvas: surface.Surface, frame_ready: poll.Pollable) -> None:
+    """Block until the host issues the next frame."""
+    while True:
+        poll.poll([frame_ready])
+        if canvas.get_frame() is not None:
+            return
+
+
+def clear(
+    device: webgpu.GpuDevice, context: graphics_context.Context, rgb: tuple[float, float, float]
+) -> None:
+    """Clear the current frame to rgb (alpha 1) and present it."""
+    texture = webgpu.GpuTexture.from_graphics_buffer(context.get_current_buffer())
+    encoder = device.create_command_encoder(None)
+    rpass = encoder.begin_render_pass(
+        webgpu.GpuRenderPassDescriptor(
+            color_attachments=[
+                webgpu.GpuRenderPassColorAttachment(
+                    view=texture.create_view(None),
+                    depth_slice=None,
+                    resolve_target=None,
+                    clear_value=webgpu.GpuColor(r=rgb[0], g=rgb[1], b=rgb[2], a=1.0),
+                    load_op=webgpu.GpuLoadOp.CLEAR,
+                    store_op=webgpu.GpuStoreOp.STORE,
+                )
+            ],
+            depth_stencil_attachment=None,
+            occlusion_query_set=None,
+            timestamp_writes=None,
+            max_draw_count=None,
+            label=None,
+        )
+    )
+    rpass.end()
+    device.queue().submit([encoder.finish(None)])
+    context.present()
+
+
+def report(name: str, value: object, **extra: object) -> None:
+    print(json.dumps({"probe": name, "value": value, **extra}), flush=True)
+
+
+def report_error(name: str, error: BaseException, **extra: object) -> None:
+    print(json.dumps({"probe": name, "error": type(error).__name__, **extra}), flush=True)
+
+
+def probe(name: str, get: Callable[[], object]) -> None:
+    try:
+        value = get()
+    except Exception as error:  # noqa: BLE001 - a probe reports every failure and goes on
+        report_error(name, error)
+    else:
+        report(name, value)
+
+
+def probe_socket() -> None:
+    try:
+        sock = socket.socket()
+    except Exception as error:  # noqa: BLE001 - a probe reports every failure and goes on
+        report_error("socket", error, stage="create")
+        return
+    report("socket", "created", stage="create")
+    try:
+        sock.connect(("127.0.0.1", 9))
+    except Exception as error:  # noqa: BLE001 - a probe reports every failure and goes on
+        report_error("socket", error, stage="connect")
+    else:
+        report("socket", "connected", stage="connect")
+    finally:
+        sock.close()
+
+
+def write_stderr() -> str:
+    sys.stderr.write("wasi_probe: a line on stderr\n")
+    sys.stderr.flush()
+    return "written"
+
+
+class WitWorld(wit_world.WitWorld):
+    def start(self) -> None:
+        probe("environ", lambda: [list(item) for item in os.environ.items()])
+        probe("argv", lambda: list(sys.argv))
+        probe("urandom", lambda: os.urandom(16).hex())
+        probe("random", lambda: random.Random(os.urandom(8)).getrandbits(64))
+        probe("wall", lambda: list(divmod(time.time_ns(), 1_000_000_000)))
+        probe("listdir", lambda: os.listdir("/"))
+        probe_socket()
+        probe("stdin", lambda: sys.stdin.read())
+        probe("stderr", write_stderr)
+
+        device, canvas, context = setup()
+        frame_ready = canvas.subscribe_frame()
+        before = time.monotonic_ns()
+        next_frame(canvas, frame_ready)
+        clear(device, context, (1.0, 0.0, 0.0))
+        report("monotonic_ns", [before, time.monotonic_ns()])
+        while True:
+            next_frame(canvas, frame_ready)
+            clear(device, context, (1.0, 0.0, 0.0))
