@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 from collections.abc import Callable
 
-import wasmtime
+from importlib.metadata import version
 import wgpu
 
 from gpu_host.coverage import webgpu_coverage
@@ -15,7 +15,7 @@ __all__ = ["doctor"]
 
 def doctor(write: Callable[[str], None] = print, verbose: bool = False) -> int:
     write(f"python     {platform.python_version()} on {platform.machine()}")
-    write(f"wasmtime   {wasmtime.__version__ if hasattr(wasmtime, '__version__') else '?'}")
+    write(f"wasmtime   {version('wasmtime')}")
     write(f"wgpu       {wgpu.__version__}")
     try:
         adapter = wgpu.gpu.request_adapter_sync(power_preference="high-performance")
