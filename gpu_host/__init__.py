@@ -1,9 +1,9 @@
 """Runs sandboxed wasi:webgpu guests headless and yields their frames.
 
-    runtime = Runtime()
-    component = runtime.load(Path("scene.wasm"))
-    with runtime.run(component, GuestOptions(name="scene")) as guest:
-        frame = guest.next_frame()
+runtime = Runtime()
+component = runtime.load(Path("scene.wasm"))
+with runtime.run(component, GuestOptions(name="scene")) as guest:
+    frame = guest.next_frame()
 """
 
 from .component import GuestComponent

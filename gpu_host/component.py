@@ -28,7 +28,9 @@ class GuestComponent:
     entry: str  # "start" or the versioned wasi:cli/run export name
 
 
-def load_component(engine: Engine, path: Path, provided: dict[str, str], name: str | None = None) -> GuestComponent:
+def load_component(
+    engine: Engine, path: Path, provided: dict[str, str], name: str | None = None
+) -> GuestComponent:
     if not path.is_file():
         raise ComponentError(f"{path}: no such file")
     data = path.read_bytes()

@@ -18,6 +18,7 @@ import wgpu
 from wasmtime import Engine
 from wasmtime.component import (
     Component,
+    ComponentInstanceType,
     FuncType,
     Linker,
     Record,
@@ -39,7 +40,7 @@ from .errors import (
 from .resources import HandleTable, Resource, resource_type_id
 from .wit import versions_compatible
 
-__all__ = ["HostInterface", "WitErr", "record", "wit", "build_linker", "split_import_name"]
+__all__ = ["HostInterface", "WitErr", "build_linker", "record", "split_import_name", "wit"]
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +152,8 @@ class Boundary:
             if isinstance(value, ResourceAny):
                 try:
                     value.drop(store)
-                except Exception:  # noqa: BLE001 - best effort while already failing
-                    pass
+                except Exception:
+                    log.debug("could not drop a handle of a failed call", exc_info=True)
 
 
 def _result_shape(result: Any) -> tuple[bool, bool] | None:
@@ -260,6 +261,7 @@ def build_linker(
         for import_name, iface, instance_type in plan:
             impls = iface.implementations()
             base, _ = split_import_name(import_name)
+            assert isinstance(instance_type, ComponentInstanceType)
             with root.add_instance(import_name) as inst:
                 for name, item in instance_type.exports(engine).items():
                     ty = item.ty

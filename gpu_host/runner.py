@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from wasmtime import Engine, Store, WasmtimeError
 from wasmtime.component import Variant
@@ -75,7 +75,7 @@ class GuestRunner:
             if self._thread.is_alive():
                 log.warning("guest %s did not stop within %.0f s", self.name, timeout)
 
-    def __enter__(self) -> GuestRunner:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -121,7 +121,7 @@ class GuestRunner:
         ctx = self.ctx
         try:
             self._call_entry()
-        except BaseException as exc:  # noqa: BLE001 - every way out of the guest is reported
+        except BaseException as exc:
             log.debug("guest %s ended", self.name, exc_info=exc)
             self.error = self._describe(exc)
         finally:

@@ -67,11 +67,16 @@ class SurfaceHost(HostInterface):
             surface.width, surface.height = self._clamp_size(event.width, event.height)
             value = record(width=surface.width, height=surface.height)
         elif kind.startswith("pointer-"):
-            value = record(
-                x=_clamp(event.x, surface.width), y=_clamp(event.y, surface.height)
-            )
+            value = record(x=_clamp(event.x, surface.width), y=_clamp(event.y, surface.height))
         else:
-            value = (event.key, event.text, event.alt, event.ctrl, event.meta, event.shift)
+            value = record(
+                key=event.key,
+                text=event.text,
+                alt_key=event.alt,
+                ctrl_key=event.ctrl,
+                meta_key=event.meta,
+                shift_key=event.shift,
+            )
         queue = surface.queues[kind]
         if len(queue) >= surface.queue_limit:
             queue.popleft()
@@ -141,11 +146,7 @@ class SurfaceHost(HostInterface):
             queue = surface.queues[kind]
             if not queue:
                 return None
-            value = queue.popleft()
-        if kind.startswith("key-"):
-            key, text, alt, ctrl, meta, shift = value
-            return record(key=key, text=text, alt_key=alt, ctrl_key=ctrl, meta_key=meta, shift_key=shift)
-        return value
+            return queue.popleft()
 
     @wit("[method]surface.subscribe-resize")
     def subscribe_resize(self, surface: Surface) -> Pollable:

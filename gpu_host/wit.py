@@ -13,8 +13,8 @@ __all__ = ["WIT_DIR", "interface_functions", "parse_version", "versions_compatib
 
 WIT_DIR = Path(__file__).resolve().parent.parent / "wit"
 
-_PACKAGE = re.compile(r"^\s*package\s+([\w:-]+)@([\w.+-]+)\s*;", re.M)
-_INTERFACE = re.compile(r"^\s*interface\s+([\w-]+)\s*\{", re.M)
+_PACKAGE = re.compile(r"^\s*package\s+([\w:-]+)@([\w.+-]+)\s*;", re.MULTILINE)
+_INTERFACE = re.compile(r"^\s*interface\s+([\w-]+)\s*\{", re.MULTILINE)
 _RESOURCE = re.compile(r"^\s*resource\s+%?([\w-]+)\s*\{")
 _FUNC = re.compile(r"^\s*%?([\w-]+)\s*:\s*(static\s+)?func\b")
 _CONSTRUCTOR = re.compile(r"^\s*constructor\s*\(")

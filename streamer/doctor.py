@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable
-
 from importlib.metadata import version
+
 import wgpu
 
 from gpu_host.coverage import webgpu_coverage

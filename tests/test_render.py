@@ -140,7 +140,9 @@ def test_trap_and_early_end_exit_non_zero_and_keep_frames(
     assert len(decode(out2)[0]) == 2
 
 
-def test_bad_events_file_is_reported_with_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_events_file_is_reported_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     script = tmp_path / "e.jsonl"
     script.write_text('{"frame": 0, "type": "pointer-click", "x": 1, "y": 1}\n')
     assert main(["render", "triangle", "-o", str(tmp_path / "o.mp4"), "--events", str(script)]) == 1

@@ -12,7 +12,7 @@ from .poll import Pollable
 if TYPE_CHECKING:
     from ..guest import GuestContext
 
-__all__ = ["IoError", "InputStream", "OutputStream", "Streams", "Errors"]
+__all__ = ["Errors", "InputStream", "IoError", "OutputStream", "Streams"]
 
 WRITE_PERMIT = 1 << 20  # bytes a guest may write per call; plenty for logs, bounds one call's work
 

@@ -88,7 +88,9 @@ class AdapterFunctions:
         missing = [f for f in features if f not in adapter.native.features]
         if missing:
             raise WitErr(
-                record(kind=Variant("type-error"), message=f"the adapter lacks features: {', '.join(missing)}")
+                record(
+                    kind=Variant("type-error"), message=f"the adapter lacks features: {', '.join(missing)}"
+                )
             )
         limits_record = descriptor.get("required_limits")
         limits: dict[str, int] = {}

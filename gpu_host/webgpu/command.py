@@ -29,7 +29,9 @@ def _extent(size: dict[str, Any]) -> tuple[int, int, int]:
 
 class CommandFunctions:
     @wit("[method]gpu-command-encoder.begin-render-pass")
-    def begin_render_pass(self, encoder: GpuCommandEncoder, descriptor: dict[str, Any]) -> GpuRenderPassEncoder:
+    def begin_render_pass(
+        self, encoder: GpuCommandEncoder, descriptor: dict[str, Any]
+    ) -> GpuRenderPassEncoder:
         call = "[method]gpu-command-encoder.begin-render-pass"
         rpass = native(encoder, call).begin_render_pass(**to_wgpu(descriptor, call))
         return GpuRenderPassEncoder(rpass, encoder.device, descriptor.get("label") or "")
@@ -59,7 +61,11 @@ class CommandFunctions:
 
     @wit("[method]gpu-command-encoder.copy-buffer-to-texture")
     def copy_buffer_to_texture(
-        self, encoder: GpuCommandEncoder, source: dict[str, Any], destination: dict[str, Any], size: dict[str, Any]
+        self,
+        encoder: GpuCommandEncoder,
+        source: dict[str, Any],
+        destination: dict[str, Any],
+        size: dict[str, Any],
     ) -> None:
         call = "[method]gpu-command-encoder.copy-buffer-to-texture"
         native(encoder, call).copy_buffer_to_texture(
@@ -68,7 +74,11 @@ class CommandFunctions:
 
     @wit("[method]gpu-command-encoder.copy-texture-to-buffer")
     def copy_texture_to_buffer(
-        self, encoder: GpuCommandEncoder, source: dict[str, Any], destination: dict[str, Any], size: dict[str, Any]
+        self,
+        encoder: GpuCommandEncoder,
+        source: dict[str, Any],
+        destination: dict[str, Any],
+        size: dict[str, Any],
     ) -> None:
         call = "[method]gpu-command-encoder.copy-texture-to-buffer"
         native(encoder, call).copy_texture_to_buffer(
@@ -77,7 +87,11 @@ class CommandFunctions:
 
     @wit("[method]gpu-command-encoder.copy-texture-to-texture")
     def copy_texture_to_texture(
-        self, encoder: GpuCommandEncoder, source: dict[str, Any], destination: dict[str, Any], size: dict[str, Any]
+        self,
+        encoder: GpuCommandEncoder,
+        source: dict[str, Any],
+        destination: dict[str, Any],
+        size: dict[str, Any],
     ) -> None:
         call = "[method]gpu-command-encoder.copy-texture-to-texture"
         native(encoder, call).copy_texture_to_texture(
@@ -92,7 +106,9 @@ class CommandFunctions:
         native(encoder, call).clear_buffer(native(buffer, call), offset or 0, size)
 
     @wit("[method]gpu-command-encoder.finish")
-    def encoder_finish(self, encoder: GpuCommandEncoder, descriptor: dict[str, Any] | None) -> GpuCommandBuffer:
+    def encoder_finish(
+        self, encoder: GpuCommandEncoder, descriptor: dict[str, Any] | None
+    ) -> GpuCommandBuffer:
         call = "[method]gpu-command-encoder.finish"
         label = (descriptor or {}).get("label") or ""
         buffer = native(encoder, call).finish(label=label)
@@ -140,7 +156,10 @@ class CommandFunctions:
         count = len(offsets) - first if length is None else length
         if first > len(offsets) or first + count > len(offsets):
             raise WitErr(
-                record(kind=Variant("range-error"), message=f"dynamic offsets {first}+{count} exceed {len(offsets)}")
+                record(
+                    kind=Variant("range-error"),
+                    message=f"dynamic offsets {first}+{count} exceed {len(offsets)}",
+                )
             )
         native(encoder, call).set_bind_group(
             index, None if group is None else native(group, call), offsets[first : first + count]
@@ -156,10 +175,17 @@ class CommandFunctions:
 
     @wit("[method]gpu-render-pass-encoder.set-vertex-buffer")
     def render_set_vertex_buffer(
-        self, rpass: GpuRenderPassEncoder, slot: int, buffer: GpuBuffer | None, offset: int | None, size: int | None
+        self,
+        rpass: GpuRenderPassEncoder,
+        slot: int,
+        buffer: GpuBuffer | None,
+        offset: int | None,
+        size: int | None,
     ) -> None:
         call = "[method]gpu-render-pass-encoder.set-vertex-buffer"
-        native(rpass, call).set_vertex_buffer(slot, native(buffer, call) if buffer else None, offset or 0, size)
+        native(rpass, call).set_vertex_buffer(
+            slot, native(buffer, call) if buffer else None, offset or 0, size
+        )
 
     @wit("[method]gpu-render-pass-encoder.set-index-buffer")
     def render_set_index_buffer(
@@ -170,7 +196,12 @@ class CommandFunctions:
 
     @wit("[method]gpu-render-pass-encoder.draw")
     def render_draw(
-        self, rpass: GpuRenderPassEncoder, count: int, instances: int | None, first: int | None, first_instance: int | None
+        self,
+        rpass: GpuRenderPassEncoder,
+        count: int,
+        instances: int | None,
+        first: int | None,
+        first_instance: int | None,
     ) -> None:
         native(rpass, "[method]gpu-render-pass-encoder.draw").draw(
             count, 1 if instances is None else instances, first or 0, first_instance or 0
@@ -187,7 +218,11 @@ class CommandFunctions:
         first_instance: int | None,
     ) -> None:
         native(rpass, "[method]gpu-render-pass-encoder.draw-indexed").draw_indexed(
-            count, 1 if instances is None else instances, first_index or 0, base_vertex or 0, first_instance or 0
+            count,
+            1 if instances is None else instances,
+            first_index or 0,
+            base_vertex or 0,
+            first_instance or 0,
         )
 
     @wit("[method]gpu-render-pass-encoder.set-viewport")
@@ -208,7 +243,9 @@ class CommandFunctions:
 
     @wit("[method]gpu-render-pass-encoder.set-stencil-reference")
     def render_set_stencil_reference(self, rpass: GpuRenderPassEncoder, reference: int) -> None:
-        native(rpass, "[method]gpu-render-pass-encoder.set-stencil-reference").set_stencil_reference(reference)
+        native(rpass, "[method]gpu-render-pass-encoder.set-stencil-reference").set_stencil_reference(
+            reference
+        )
 
     @wit("[method]gpu-compute-pass-encoder.dispatch-workgroups")
     def compute_dispatch_workgroups(

@@ -16,7 +16,14 @@ from .objects import Destroyable, GpuObject, RecordGpuPipelineConstantValue
 
 __all__ = ["binding_resource", "layout", "native", "to_wgpu", "wit_dimension"]
 
-_VIEW_DIMENSION = {"d1": "1d", "d2": "2d", "d2-array": "2d-array", "cube": "cube", "cube-array": "cube-array", "d3": "3d"}
+_VIEW_DIMENSION = {
+    "d1": "1d",
+    "d2": "2d",
+    "d2-array": "2d-array",
+    "cube": "cube",
+    "cube-array": "cube-array",
+    "d3": "3d",
+}
 _VERTEX_FORMAT = {"unorm1010102": "unorm10-10-10-2"}
 
 
@@ -68,6 +75,8 @@ def layout(value: Any, call: str) -> Any:
         return "auto"
     if isinstance(value, Variant):
         value = value.payload
+    if not isinstance(value, GpuObject):
+        raise GuestCallError(call, "layout must be `auto` or a gpu-pipeline-layout")
     return native(value, call)
 
 
@@ -76,4 +85,6 @@ def binding_resource(value: Any, call: str) -> Any:
     payload = value.payload if isinstance(value, Variant) else value
     if isinstance(payload, dict):
         return to_wgpu(payload, call)
+    if not isinstance(payload, GpuObject):
+        raise GuestCallError(call, "a binding resource must be a buffer binding, sampler or texture view")
     return native(payload, call)

@@ -132,7 +132,9 @@ class DeviceFunctions:
         return GpuComputePipeline(pipeline, device, _label(descriptor))
 
     @wit("[method]gpu-device.create-command-encoder")
-    def create_command_encoder(self, device: GpuDevice, descriptor: dict[str, Any] | None) -> GpuCommandEncoder:
+    def create_command_encoder(
+        self, device: GpuDevice, descriptor: dict[str, Any] | None
+    ) -> GpuCommandEncoder:
         call = "[method]gpu-device.create-command-encoder"
         encoder = device.check_alive(call).create_command_encoder(label=_label(descriptor))
         return GpuCommandEncoder(encoder, device, _label(descriptor))
@@ -140,7 +142,9 @@ class DeviceFunctions:
     # --- pipelines' derived layouts ------------------------------------------------------------------
 
     @wit("[method]gpu-render-pipeline.get-bind-group-layout")
-    def render_pipeline_get_bind_group_layout(self, pipeline: GpuRenderPipeline, index: int) -> GpuBindGroupLayout:
+    def render_pipeline_get_bind_group_layout(
+        self, pipeline: GpuRenderPipeline, index: int
+    ) -> GpuBindGroupLayout:
         call = "[method]gpu-render-pipeline.get-bind-group-layout"
         return GpuBindGroupLayout(native(pipeline, call).get_bind_group_layout(index), pipeline.device)
 
@@ -150,4 +154,3 @@ class DeviceFunctions:
     ) -> GpuBindGroupLayout:
         call = "[method]gpu-compute-pipeline.get-bind-group-layout"
         return GpuBindGroupLayout(native(pipeline, call).get_bind_group_layout(index), pipeline.device)
-

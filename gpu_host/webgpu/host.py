@@ -15,7 +15,13 @@ from .adapter import AdapterFunctions, limit_key
 from .buffer import FLAG_FUNCTIONS, BufferFunctions
 from .command import DEBUG_ALIASES, CommandFunctions
 from .device import DeviceFunctions
-from .objects import GpuCompilationInfo, GpuObject, GpuShaderModule, GpuSupportedLimits, RecordGpuPipelineConstantValue
+from .objects import (
+    GpuCompilationInfo,
+    GpuObject,
+    GpuShaderModule,
+    GpuSupportedLimits,
+    RecordGpuPipelineConstantValue,
+)
 from .queue import QueueFunctions
 from .texture import TextureFunctions
 

@@ -6,6 +6,7 @@ Each wraps the native object and remembers what the host must check before passi
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ import wgpu
 from ..errors import GuestCallError
 from ..resources import Resource
 from .readback import FRAME_FORMAT, FrameReadback
+
+log = logging.getLogger(__name__)
 
 W = "wasi:webgpu/webgpu#"
 
@@ -43,8 +46,8 @@ class Destroyable(GpuObject):
         if self.native is not None and not self.destroyed:
             try:
                 self.native.destroy()
-            except Exception:  # noqa: BLE001 - freeing at guest end must not fail the host
-                pass
+            except Exception:
+                log.debug("destroy failed while releasing", exc_info=True)
         self.destroyed = True
         super().release()
 
@@ -104,7 +107,11 @@ class GpuDevice(Destroyable):
     def new_buffer(self, width: int, height: int) -> object:
         device = self.check_alive("[method]context.get-current-buffer")
         current = self.frame_texture
-        if current is None or current.destroyed or (current.native.width, current.native.height) != (width, height):
+        if (
+            current is None
+            or current.destroyed
+            or (current.native.width, current.native.height) != (width, height)
+        ):
             texture = device.create_texture(
                 label="frame",
                 size=(width, height, 1),
@@ -129,7 +136,7 @@ class GpuDevice(Destroyable):
 
     def release(self) -> None:
         self.readback.release()
-        self.readback = FrameReadback(None)  # type: ignore[arg-type]  # drop the device reference
+        self.readback = FrameReadback(None)  # drop the device reference
         if self.frame_texture is not None:
             self.frame_texture.release()
             self.frame_texture = None

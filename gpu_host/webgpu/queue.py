@@ -64,7 +64,14 @@ class QueueFunctions:
 
     @wit("[method]gpu-queue.write-texture-with-copy")
     def queue_write_texture(
-        self, queue: GpuQueue, destination: dict[str, Any], data: bytes, layout: dict[str, Any], size: dict[str, Any]
+        self,
+        queue: GpuQueue,
+        destination: dict[str, Any],
+        data: bytes,
+        layout: dict[str, Any],
+        size: dict[str, Any],
     ) -> None:
         call = "[method]gpu-queue.write-texture-with-copy"
-        native(queue, call).write_texture(to_wgpu(destination, call), data, to_wgpu(layout, call), _extent(size))
+        native(queue, call).write_texture(
+            to_wgpu(destination, call), data, to_wgpu(layout, call), _extent(size)
+        )

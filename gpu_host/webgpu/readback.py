@@ -6,20 +6,22 @@ import numpy as np
 import numpy.typing as npt
 import wgpu
 
-__all__ = ["FrameReadback", "FRAME_FORMAT"]
+__all__ = ["FRAME_FORMAT", "FrameReadback"]
 
 FRAME_FORMAT = "rgba8unorm"  # what get-preferred-canvas-format returns: readback needs no swizzle
 ROW_ALIGNMENT = 256  # WebGPU's bytesPerRow alignment for texture -> buffer copies
 
 
 class FrameReadback:
-    def __init__(self, device: wgpu.GPUDevice) -> None:
-        self._device: wgpu.GPUDevice = device
+    def __init__(self, device: wgpu.GPUDevice | None) -> None:
+        self._device = device
         self._buffer: wgpu.GPUBuffer | None = None
         self._size = (0, 0)
 
     def read(self, texture: wgpu.GPUTexture) -> npt.NDArray[np.uint8]:
         """The texture's pixels as a (height, width, 3) RGB array (a copy the caller owns)."""
+        if self._device is None:
+            raise RuntimeError("this readback was released")
         width, height = texture.width, texture.height
         row = -(-width * 4 // ROW_ALIGNMENT) * ROW_ALIGNMENT
         if self._buffer is None or self._size != (width, height):
