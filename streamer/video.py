@@ -96,6 +96,9 @@ class Mp4Writer:
         self.stream_size = (width + width % 2, height + height % 2)
         self.padded = self.stream_size != self.size
         self.rate = frame_rate(fps)
+        # Frames are stamped in 1/fps; the stream's own time base is the muxer's to change
+        # (MP4 picks e.g. 1/15360 when it writes the header), so it must not be reused for frames.
+        self._time_base = 1 / self.rate
         self.frames_written = 0
         self.refitted_frames = 0
         self._closed = False
@@ -105,9 +108,9 @@ class Mp4Writer:
             self._stream = self._container.add_stream("libx264", rate=self.rate)
             self._stream.width, self._stream.height = self.stream_size
             self._stream.pix_fmt = "yuv420p"
-            self._stream.time_base = 1 / self.rate
+            self._stream.time_base = self._time_base
             codec = self._stream.codec_context
-            codec.time_base = 1 / self.rate
+            codec.time_base = self._time_base
             codec.colorspace = codec.color_primaries = codec.color_trc = _BT709
             codec.color_range = _LIMITED_RANGE
         except BaseException:
@@ -138,7 +141,7 @@ class Mp4Writer:
         yuv.colorspace = yuv.color_primaries = yuv.color_trc = _BT709
         yuv.color_range = _LIMITED_RANGE
         yuv.pts = self.frames_written
-        yuv.time_base = self._stream.time_base
+        yuv.time_base = self._time_base
         self._container.mux(self._stream.encode(yuv))
         self.frames_written += 1
 

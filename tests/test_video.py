@@ -72,6 +72,24 @@ def test_bad_frame_rate(tmp_path: Path, fps: float) -> None:
     assert not (tmp_path / "bad.mp4").exists()
 
 
+def test_long_video_keeps_exact_timestamps(tmp_path: Path) -> None:
+    """More frames than x264's lookahead, so packets are muxed while frames are still written."""
+    path = tmp_path / "long.mp4"
+    count = 120
+    with Mp4Writer(path, 29.97, (64, 48)) as writer:
+        for index in range(count):
+            frame = solid(64, 48, (0, 0, 0))
+            frame[:, index % 64 :] = (255, 255, 255)  # a moving edge gives x264 real work
+            writer.write(frame)
+
+    _, frames = decode(path)
+    assert len(frames) == count
+    rate = Fraction(30000, 1001)
+    assert [frame.pts * frame.time_base for frame in frames if frame.pts is not None and frame.time_base] == [
+        index / rate for index in range(count)
+    ]
+
+
 def test_odd_size_is_padded_by_repeating_the_edge(tmp_path: Path) -> None:
     path = tmp_path / "odd.mp4"
     # Left half red, right half blue, bottom row green: the padding must repeat blue and green.
