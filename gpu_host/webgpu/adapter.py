@@ -21,9 +21,28 @@ from .objects import (
 from .readback import FRAME_FORMAT
 
 
-def limit_key(wit_name: str) -> str:
-    """`max-texture-dimension1-d` and wgpu-py's `max-texture-dimension-1d` meet as `maxtexturedimension1d`."""
-    return wit_name.replace("-", "")
+def limit_key(name: str) -> str:
+    """`max-texture-dimension1-d`, wgpu-py's `max-texture-dimension-1d` and WebGPU's
+    `maxTextureDimension1D` all meet as `maxtexturedimension1d`."""
+    return name.replace("-", "").lower()
+
+
+# WIT feature names that wgpu-native spells differently.
+_FEATURE_TO_WGPU = {
+    "subgroups": "subgroup",
+    "texture-compression-bc-sliced3d": "texture-compression-bc-sliced-3d",
+    "texture-compression-astc-sliced3d": "texture-compression-astc-sliced-3d",
+}
+
+
+def wgpu_feature(name: str) -> str:
+    return _FEATURE_TO_WGPU.get(name, name)
+
+
+def wit_features(features: object) -> set[str]:
+    """wgpu-py's feature set in WIT spelling (both spellings kept, so `has` accepts either)."""
+    names = {str(f) for f in features}  # type: ignore[attr-defined]
+    return names | {wit for wit, native in _FEATURE_TO_WGPU.items() if native in names}
 
 
 class AdapterFunctions:
@@ -66,7 +85,7 @@ class AdapterFunctions:
 
     @wit("[method]gpu-adapter.features")
     def adapter_features(self, adapter: GpuAdapter) -> GpuSupportedFeatures:
-        return GpuSupportedFeatures(set(adapter.native.features))
+        return GpuSupportedFeatures(wit_features(adapter.native.features))
 
     @wit("[method]gpu-adapter.limits")
     def adapter_limits(self, adapter: GpuAdapter) -> GpuSupportedLimits:
@@ -84,8 +103,9 @@ class AdapterFunctions:
     @wit("[method]gpu-adapter.request-device")
     def request_device(self, adapter: GpuAdapter, descriptor: dict[str, Any] | None) -> GpuDevice:
         descriptor = descriptor or {}
-        features = descriptor.get("required_features") or []
-        missing = [f for f in features if f not in adapter.native.features]
+        wanted = descriptor.get("required_features") or []
+        features = [wgpu_feature(f) for f in wanted]
+        missing = [w for w, f in zip(wanted, features, strict=True) if f not in adapter.native.features]
         if missing:
             raise WitErr(
                 record(

@@ -7,6 +7,7 @@ from typing import Any
 from ..errors import GuestCallError
 from ..graphics_context import AbstractBuffer, Context
 from ..linking import wit
+from .adapter import wit_features
 from .convert import layout, native, to_wgpu
 from .objects import (
     GpuAdapterInfo,
@@ -34,7 +35,7 @@ def _label(descriptor: dict[str, Any] | None) -> str:
 class DeviceFunctions:
     @wit("[method]gpu-device.features")
     def device_features(self, device: GpuDevice) -> GpuSupportedFeatures:
-        return GpuSupportedFeatures(set(device.check_alive("[method]gpu-device.features").features))
+        return GpuSupportedFeatures(wit_features(device.check_alive("[method]gpu-device.features").features))
 
     @wit("[method]gpu-device.limits")
     def device_limits(self, device: GpuDevice) -> GpuSupportedLimits:
@@ -46,7 +47,10 @@ class DeviceFunctions:
 
     @wit("[method]gpu-device.queue")
     def device_queue(self, device: GpuDevice) -> GpuQueue:
-        return GpuQueue(device.check_alive("[method]gpu-device.queue").queue, device)
+        # One queue per device, as in WebGPU: its label is shared by every handle to it.
+        if device.queue is None:
+            device.queue = GpuQueue(device.check_alive("[method]gpu-device.queue").queue, device)
+        return device.queue
 
     @wit("[method]gpu-device.destroy")
     def device_destroy(self, device: GpuDevice) -> None:

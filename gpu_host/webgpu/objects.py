@@ -99,6 +99,7 @@ class GpuDevice(Destroyable):
     def __init__(self, native: wgpu.GPUDevice, adapter: GpuAdapter, label: str = "") -> None:
         super().__init__(native, None, label)
         self.adapter = adapter
+        self.queue: GpuQueue | None = None
         self.frame_texture: GpuTexture | None = None
         self.readback = FrameReadback(native)
 
@@ -137,6 +138,7 @@ class GpuDevice(Destroyable):
     def release(self) -> None:
         self.readback.release()
         self.readback = FrameReadback(None)  # drop the device reference
+        self.queue = None
         if self.frame_texture is not None:
             self.frame_texture.release()
             self.frame_texture = None

@@ -45,29 +45,62 @@ from wit_world.imports import graphics_context, poll, surface, webgpu
 
 W = webgpu
 LIMITS = [
-    "max-texture-dimension1-d", "max-texture-dimension2-d", "max-texture-dimension3-d",
-    "max-texture-array-layers", "max-bind-groups", "max-bind-groups-plus-vertex-buffers",
-    "max-bindings-per-bind-group", "max-dynamic-uniform-buffers-per-pipeline-layout",
-    "max-dynamic-storage-buffers-per-pipeline-layout", "max-sampled-textures-per-shader-stage",
-    "max-samplers-per-shader-stage", "max-storage-buffers-per-shader-stage",
-    "max-storage-textures-per-shader-stage", "max-uniform-buffers-per-shader-stage",
-    "max-uniform-buffer-binding-size", "max-storage-buffer-binding-size",
-    "min-uniform-buffer-offset-alignment", "min-storage-buffer-offset-alignment", "max-vertex-buffers",
-    "max-buffer-size", "max-vertex-attributes", "max-vertex-buffer-array-stride",
-    "max-inter-stage-shader-variables", "max-color-attachments", "max-color-attachment-bytes-per-sample",
-    "max-compute-workgroup-storage-size", "max-compute-invocations-per-workgroup",
-    "max-compute-workgroup-size-x", "max-compute-workgroup-size-y", "max-compute-workgroup-size-z",
+    "max-texture-dimension1-d",
+    "max-texture-dimension2-d",
+    "max-texture-dimension3-d",
+    "max-texture-array-layers",
+    "max-bind-groups",
+    "max-bind-groups-plus-vertex-buffers",
+    "max-bindings-per-bind-group",
+    "max-dynamic-uniform-buffers-per-pipeline-layout",
+    "max-dynamic-storage-buffers-per-pipeline-layout",
+    "max-sampled-textures-per-shader-stage",
+    "max-samplers-per-shader-stage",
+    "max-storage-buffers-per-shader-stage",
+    "max-storage-textures-per-shader-stage",
+    "max-uniform-buffers-per-shader-stage",
+    "max-uniform-buffer-binding-size",
+    "max-storage-buffer-binding-size",
+    "min-uniform-buffer-offset-alignment",
+    "min-storage-buffer-offset-alignment",
+    "max-vertex-buffers",
+    "max-buffer-size",
+    "max-vertex-attributes",
+    "max-vertex-buffer-array-stride",
+    "max-inter-stage-shader-variables",
+    "max-color-attachments",
+    "max-color-attachment-bytes-per-sample",
+    "max-compute-workgroup-storage-size",
+    "max-compute-invocations-per-workgroup",
+    "max-compute-workgroup-size-x",
+    "max-compute-workgroup-size-y",
+    "max-compute-workgroup-size-z",
     "max-compute-workgroups-per-dimension",
-]  # fmt: skip
+]
 FLAGS = {
-    "gpu-buffer-usage": (W.GpuBufferUsage, ["MAP-READ", "MAP-WRITE", "COPY-SRC", "COPY-DST", "INDEX",
-                                            "VERTEX", "UNIFORM", "STORAGE", "INDIRECT", "QUERY-RESOLVE"]),
+    "gpu-buffer-usage": (
+        W.GpuBufferUsage,
+        [
+            "MAP-READ",
+            "MAP-WRITE",
+            "COPY-SRC",
+            "COPY-DST",
+            "INDEX",
+            "VERTEX",
+            "UNIFORM",
+            "STORAGE",
+            "INDIRECT",
+            "QUERY-RESOLVE",
+        ],
+    ),
     "gpu-map-mode": (W.GpuMapMode, ["READ", "WRITE"]),
-    "gpu-texture-usage": (W.GpuTextureUsage, ["COPY-SRC", "COPY-DST", "TEXTURE-BINDING", "STORAGE-BINDING",
-                                              "RENDER-ATTACHMENT"]),
+    "gpu-texture-usage": (
+        W.GpuTextureUsage,
+        ["COPY-SRC", "COPY-DST", "TEXTURE-BINDING", "STORAGE-BINDING", "RENDER-ATTACHMENT"],
+    ),
     "gpu-shader-stage": (W.GpuShaderStage, ["VERTEX", "FRAGMENT", "COMPUTE"]),
     "gpu-color-write": (W.GpuColorWrite, ["RED", "GREEN", "BLUE", "ALPHA", "ALL"]),
-}  # fmt: skip
+}
 INFO = ["vendor", "architecture", "device", "description", "subgroup-min-size", "subgroup-max-size"]
 
 COMPUTE = """
@@ -137,8 +170,9 @@ def extent(w: int, h: int = 1, d: int = 1) -> W.GpuExtent3D:
 
 
 def texel_copy(texture: W.GpuTexture, x: int = 0, y: int = 0) -> W.GpuTexelCopyTextureInfo:
-    return W.GpuTexelCopyTextureInfo(texture=texture, mip_level=None, origin=W.GpuOrigin3D(x=x, y=y, z=None),
-                                     aspect=None)  # fmt: skip
+    return W.GpuTexelCopyTextureInfo(
+        texture=texture, mip_level=None, origin=W.GpuOrigin3D(x=x, y=y, z=None), aspect=None
+    )
 
 
 def buffer_copy(buffer: W.GpuBuffer, row: int, rows: int) -> W.GpuTexelCopyBufferInfo:
@@ -155,12 +189,25 @@ class Probe:
             W.GpuBufferDescriptor(size=size, usage=usage, mapped_at_creation=mapped, label=label or None)
         )
 
-    def texture(self, size: W.GpuExtent3D, usage: int, label: str, mips: int = 1,
-                dimension: W.GpuTextureDimension = W.GpuTextureDimension.D2) -> W.GpuTexture:  # fmt: skip
+    def texture(
+        self,
+        size: W.GpuExtent3D,
+        usage: int,
+        label: str,
+        mips: int = 1,
+        dimension: W.GpuTextureDimension = W.GpuTextureDimension.D2,
+    ) -> W.GpuTexture:
         return self.device.create_texture(
-            W.GpuTextureDescriptor(size=size, mip_level_count=mips, sample_count=1, dimension=dimension,
-                                   format=W.GpuTextureFormat.RGBA8UNORM, usage=usage, view_formats=None,
-                                   label=label)  # fmt: skip
+            W.GpuTextureDescriptor(
+                size=size,
+                mip_level_count=mips,
+                sample_count=1,
+                dimension=dimension,
+                format=W.GpuTextureFormat.RGBA8UNORM,
+                usage=usage,
+                view_formats=None,
+                label=label,
+            )
         )
 
     def encoder(self, label: str | None = None) -> W.GpuCommandEncoder:
@@ -187,7 +234,9 @@ class Probe:
         """The texture's rgba8 pixels, rows unpadded."""
         out = self.buffer(256 * height, W.GpuBufferUsage.map_read() | W.GpuBufferUsage.copy_dst())
         encoder = self.encoder()
-        encoder.copy_texture_to_buffer(texel_copy(texture), buffer_copy(out, 256, height), extent(width, height))
+        encoder.copy_texture_to_buffer(
+            texel_copy(texture), buffer_copy(out, 256, height), extent(width, height)
+        )
         self.submit(encoder)
         data = self.map_read(out)
         return b"".join(data[256 * y : 256 * y + 4 * width] for y in range(height))
@@ -207,9 +256,18 @@ def probe_adapter(gpu: W.Gpu, adapter: W.GpuAdapter, device: W.GpuDevice) -> Non
     emit("[method]gpu-supported-features.has", lambda: {n: device_features.has(n) for n in names}, "device")
     emit("[method]gpu-adapter.is-fallback-adapter", adapter.is_fallback_adapter)
     wgsl = gpu.wgsl_language_features()
-    emit("[method]wgsl-language-features.has",
-         lambda: {n: wgsl.has(n) for n in ("readonly_and_readwrite_storage_textures", "packed_4x8_integer_dot_product",
-                                           "unrestricted_pointer_parameters", "pointer_composite_access")})  # fmt: skip
+    emit(
+        "[method]wgsl-language-features.has",
+        lambda: {
+            n: wgsl.has(n)
+            for n in (
+                "readonly_and_readwrite_storage_textures",
+                "packed_4x8_integer_dot_product",
+                "unrestricted_pointer_parameters",
+                "pointer_composite_access",
+            )
+        },
+    )
     for resource, (cls, flags) in FLAGS.items():
         for flag in flags:
             emit(f"[static]{resource}.{flag}", getattr(cls, flag.lower().replace("-", "_")))
@@ -220,18 +278,30 @@ def probe_adapter(gpu: W.Gpu, adapter: W.GpuAdapter, device: W.GpuDevice) -> Non
     limits.add("max-texture-dimension2-d", None)
     limits.add("max-vertex-buffers", 9)
     emit("[method]record-option-gpu-size64.has", lambda: [limits.has("max-bind-groups"), limits.has("nope")])
-    emit("[method]record-option-gpu-size64.get",
-         lambda: [some(limits.get(k)) for k in ("max-bind-groups", "max-texture-dimension2-d", "nope")])
-    emit("[method]record-option-gpu-size64.remove", lambda: [limits.remove("max-vertex-buffers"), limits.keys()][1])
+    emit(
+        "[method]record-option-gpu-size64.get",
+        lambda: [some(limits.get(k)) for k in ("max-bind-groups", "max-texture-dimension2-d", "nope")],
+    )
+    emit(
+        "[method]record-option-gpu-size64.remove",
+        lambda: [limits.remove("max-vertex-buffers"), limits.keys()][1],
+    )
     emit("[method]record-option-gpu-size64.keys", limits.keys)
     emit("[method]record-option-gpu-size64.values", limits.values)
     emit("[method]record-option-gpu-size64.entries", lambda: [list(e) for e in limits.entries()])
     limits.remove("max-texture-dimension2-d")
-    descriptor = W.GpuDeviceDescriptor(required_features=[W.GpuFeatureName.FLOAT32_FILTERABLE],
-                                       required_limits=limits, default_queue=None, label="probe gpu-device 2")  # fmt: skip
+    descriptor = W.GpuDeviceDescriptor(
+        required_features=[W.GpuFeatureName.FLOAT32_FILTERABLE],
+        required_limits=limits,
+        default_queue=None,
+        label="probe gpu-device 2",
+    )
     made: list[W.GpuDevice] = []
-    emit("[method]gpu-adapter.request-device", lambda: [made.append(adapter.request_device(descriptor)), "ok"][1],
-         "device2")  # fmt: skip
+    emit(
+        "[method]gpu-adapter.request-device",
+        lambda: [made.append(adapter.request_device(descriptor)), "ok"][1],
+        "device2",
+    )
     if not made:
         return
     device2 = made[0]
@@ -244,7 +314,9 @@ def probe_adapter(gpu: W.Gpu, adapter: W.GpuAdapter, device: W.GpuDevice) -> Non
 
 def probe_textures(p: Probe) -> None:
     usage = W.GpuTextureUsage
-    d2 = p.texture(extent(8, 4), usage.copy_src() | usage.copy_dst() | usage.texture_binding(), "probe gpu-texture", 3)
+    d2 = p.texture(
+        extent(8, 4), usage.copy_src() | usage.copy_dst() | usage.texture_binding(), "probe gpu-texture", 3
+    )
     d1 = p.texture(extent(16), usage.copy_dst(), "d1", 1, W.GpuTextureDimension.D1)
     d3 = p.texture(extent(4, 4, 2), usage.copy_dst(), "d3", 1, W.GpuTextureDimension.D3)
     for of, t in (("d2", d2), ("d1", d1), ("d3", d3)):
@@ -253,16 +325,28 @@ def probe_textures(p: Probe) -> None:
         emit("[method]gpu-texture.dimension", lambda t=t: wit_enum(t.dimension()), of)
         emit("[method]gpu-texture.format", lambda t=t: wit_enum(t.format()), of)
     labels("gpu-texture", d2)
-    view = d2.create_view(W.GpuTextureViewDescriptor(format=None, dimension=None, usage=None, aspect=None,
-                                                      base_mip_level=1, mip_level_count=1, base_array_layer=None,
-                                                      array_layer_count=None, label="probe gpu-texture-view"))  # fmt: skip
+    view = d2.create_view(
+        W.GpuTextureViewDescriptor(
+            format=None,
+            dimension=None,
+            usage=None,
+            aspect=None,
+            base_mip_level=1,
+            mip_level_count=1,
+            base_array_layer=None,
+            array_layer_count=None,
+            label="probe gpu-texture-view",
+        )
+    )
     labels("gpu-texture-view", view)
 
     # copy-buffer-to-texture, then copy-texture-to-texture of a region with an origin
     a = p.texture(extent(8, 4), usage.copy_src() | usage.copy_dst(), "A")
     b = p.texture(extent(8, 4), usage.copy_src() | usage.copy_dst(), "B")
     source = p.buffer(1024, W.GpuBufferUsage.copy_src(), "pixels", mapped=True)
-    rows = b"".join(bytes(v for x in range(8) for v in (16 * x, 32 * y, 7, 255)).ljust(256, b"\0") for y in range(4))
+    rows = b"".join(
+        bytes(v for x in range(8) for v in (16 * x, 32 * y, 7, 255)).ljust(256, b"\0") for y in range(4)
+    )
     source.get_mapped_range_set_with_copy(rows, None, None)
     source.unmap()
 
@@ -315,25 +399,35 @@ def probe_compute(p: Probe) -> None:
     labels("gpu-shader-module", module)
     emit("[method]gpu-compilation-info.messages", lambda: len(module.get_compilation_info().messages()))
     pipeline = p.device.create_compute_pipeline(
-        W.GpuComputePipelineDescriptor(compute=W.GpuProgrammableStage(module=module, entry_point="double", constants=None),
-                                       layout=W.GpuLayoutMode_Auto(), label="probe gpu-compute-pipeline")  # fmt: skip
+        W.GpuComputePipelineDescriptor(
+            compute=W.GpuProgrammableStage(module=module, entry_point="double", constants=None),
+            layout=W.GpuLayoutMode_Auto(),
+            label="probe gpu-compute-pipeline",
+        )
     )
     labels("gpu-compute-pipeline", pipeline)
     bu = W.GpuBufferUsage
     data = p.buffer(32, bu.storage() | bu.copy_src() | bu.copy_dst(), "data")
     p.queue.write_buffer_with_copy(data, 0, struct.pack("<8I", *range(1, 9)), None, None)
-    entry = W.GpuBindGroupEntry(binding=0, resource=W.GpuBindingResource_GpuBufferBinding(
-        W.GpuBufferBinding(buffer=data, offset=None, size=None)))  # fmt: skip
+    entry = W.GpuBindGroupEntry(
+        binding=0,
+        resource=W.GpuBindingResource_GpuBufferBinding(
+            W.GpuBufferBinding(buffer=data, offset=None, size=None)
+        ),
+    )
     layout = pipeline.get_bind_group_layout(0)
-    group = p.device.create_bind_group(W.GpuBindGroupDescriptor(layout=layout, entries=[entry], label="compute"))
+    group = p.device.create_bind_group(
+        W.GpuBindGroupDescriptor(layout=layout, entries=[entry], label="compute")
+    )
 
     def dispatch() -> list[int]:
         encoder = p.encoder("probe gpu-command-encoder")
         labels("gpu-command-encoder", encoder)
         encoder.push_debug_group("probe encoder group")
         encoder.insert_debug_marker("probe encoder marker")
-        cpass = encoder.begin_compute_pass(W.GpuComputePassDescriptor(label="probe gpu-compute-pass-encoder",
-                                                                      timestamp_writes=None))  # fmt: skip
+        cpass = encoder.begin_compute_pass(
+            W.GpuComputePassDescriptor(label="probe gpu-compute-pass-encoder", timestamp_writes=None)
+        )
         labels("gpu-compute-pass-encoder", cpass)
         cpass.push_debug_group("probe compute group")
         cpass.insert_debug_marker("probe compute marker")
@@ -354,16 +448,30 @@ def probe_compute(p: Probe) -> None:
 
 def probe_render(p: Probe) -> None:
     device, bu, tu = p.device, W.GpuBufferUsage, W.GpuTextureUsage
-    sampler = device.create_sampler(W.GpuSamplerDescriptor(
-        address_mode_u=None, address_mode_v=None, address_mode_w=None, mag_filter=W.GpuFilterMode.LINEAR,
-        min_filter=W.GpuFilterMode.LINEAR, mipmap_filter=None, lod_min_clamp=None, lod_max_clamp=None,
-        compare=None, max_anisotropy=None, label="probe gpu-sampler"))  # fmt: skip
+    sampler = device.create_sampler(
+        W.GpuSamplerDescriptor(
+            address_mode_u=None,
+            address_mode_v=None,
+            address_mode_w=None,
+            mag_filter=W.GpuFilterMode.LINEAR,
+            min_filter=W.GpuFilterMode.LINEAR,
+            mipmap_filter=None,
+            lod_min_clamp=None,
+            lod_max_clamp=None,
+            compare=None,
+            max_anisotropy=None,
+            label="probe gpu-sampler",
+        )
+    )
     labels("gpu-sampler", sampler)
     device.create_sampler(None)
     texture = p.texture(extent(2, 2), tu.texture_binding() | tu.copy_dst(), "sampled")
-    p.queue.write_texture_with_copy(texel_copy(texture), bytes([0, 0, 0, 153]) * 4,
-                                    W.GpuTexelCopyBufferLayout(offset=None, bytes_per_row=8, rows_per_image=2),
-                                    extent(2, 2))  # fmt: skip
+    p.queue.write_texture_with_copy(
+        texel_copy(texture),
+        bytes([0, 0, 0, 153]) * 4,
+        W.GpuTexelCopyBufferLayout(offset=None, bytes_per_row=8, rows_per_image=2),
+        extent(2, 2),
+    )
     uniform = p.buffer(16, bu.uniform() | bu.copy_dst(), "uniform")
     p.queue.write_buffer_with_copy(uniform, 0, struct.pack("<4f", 0.0, 0.5, 0.0, 0.0), None, None)
     storage = p.buffer(16, bu.storage() | bu.copy_dst(), "storage")
@@ -374,62 +482,143 @@ def probe_render(p: Probe) -> None:
     p.queue.write_buffer_with_copy(indices, 0, struct.pack("<6H", 0, 1, 2, 2, 1, 3), None, None)
 
     stage = W.GpuShaderStage
-    def entry(binding: int, **kind: object) -> W.GpuBindGroupLayoutEntry:  # fmt: skip
-        fields = {"buffer": None, "sampler": None, "texture": None, "storage_texture": None, **kind}
-        return W.GpuBindGroupLayoutEntry(binding=binding, visibility=stage.vertex() | stage.fragment(), **fields)
 
-    bgl = device.create_bind_group_layout(W.GpuBindGroupLayoutDescriptor(entries=[
-        entry(0, buffer=W.GpuBufferBindingLayout(type=W.GpuBufferBindingType.UNIFORM, has_dynamic_offset=None,
-                                                 min_binding_size=None)),
-        entry(1, buffer=W.GpuBufferBindingLayout(type=W.GpuBufferBindingType.READ_ONLY_STORAGE,
-                                                 has_dynamic_offset=None, min_binding_size=None)),
-        entry(2, texture=W.GpuTextureBindingLayout(sample_type=W.GpuTextureSampleType.FLOAT,
-                                                   view_dimension=W.GpuTextureViewDimension.D2, multisampled=None)),
-        entry(3, sampler=W.GpuSamplerBindingLayout(type=W.GpuSamplerBindingType.FILTERING)),
-    ], label="probe gpu-bind-group-layout"))  # fmt: skip
+    def entry(binding: int, **kind: object) -> W.GpuBindGroupLayoutEntry:
+        fields = {"buffer": None, "sampler": None, "texture": None, "storage_texture": None, **kind}
+        return W.GpuBindGroupLayoutEntry(
+            binding=binding, visibility=stage.vertex() | stage.fragment(), **fields
+        )
+
+    bgl = device.create_bind_group_layout(
+        W.GpuBindGroupLayoutDescriptor(
+            entries=[
+                entry(
+                    0,
+                    buffer=W.GpuBufferBindingLayout(
+                        type=W.GpuBufferBindingType.UNIFORM, has_dynamic_offset=None, min_binding_size=None
+                    ),
+                ),
+                entry(
+                    1,
+                    buffer=W.GpuBufferBindingLayout(
+                        type=W.GpuBufferBindingType.READ_ONLY_STORAGE,
+                        has_dynamic_offset=None,
+                        min_binding_size=None,
+                    ),
+                ),
+                entry(
+                    2,
+                    texture=W.GpuTextureBindingLayout(
+                        sample_type=W.GpuTextureSampleType.FLOAT,
+                        view_dimension=W.GpuTextureViewDimension.D2,
+                        multisampled=None,
+                    ),
+                ),
+                entry(3, sampler=W.GpuSamplerBindingLayout(type=W.GpuSamplerBindingType.FILTERING)),
+            ],
+            label="probe gpu-bind-group-layout",
+        )
+    )
     labels("gpu-bind-group-layout", bgl)
-    group = device.create_bind_group(W.GpuBindGroupDescriptor(layout=bgl, label="probe gpu-bind-group", entries=[
-        W.GpuBindGroupEntry(binding=0, resource=W.GpuBindingResource_GpuBufferBinding(
-            W.GpuBufferBinding(buffer=uniform, offset=None, size=None))),
-        W.GpuBindGroupEntry(binding=1, resource=W.GpuBindingResource_GpuBufferBinding(
-            W.GpuBufferBinding(buffer=storage, offset=None, size=16))),
-        W.GpuBindGroupEntry(binding=2, resource=W.GpuBindingResource_GpuTextureView(texture.create_view(None))),
-        W.GpuBindGroupEntry(binding=3, resource=W.GpuBindingResource_GpuSampler(sampler)),
-    ]))  # fmt: skip
+    group = device.create_bind_group(
+        W.GpuBindGroupDescriptor(
+            layout=bgl,
+            label="probe gpu-bind-group",
+            entries=[
+                W.GpuBindGroupEntry(
+                    binding=0,
+                    resource=W.GpuBindingResource_GpuBufferBinding(
+                        W.GpuBufferBinding(buffer=uniform, offset=None, size=None)
+                    ),
+                ),
+                W.GpuBindGroupEntry(
+                    binding=1,
+                    resource=W.GpuBindingResource_GpuBufferBinding(
+                        W.GpuBufferBinding(buffer=storage, offset=None, size=16)
+                    ),
+                ),
+                W.GpuBindGroupEntry(
+                    binding=2, resource=W.GpuBindingResource_GpuTextureView(texture.create_view(None))
+                ),
+                W.GpuBindGroupEntry(binding=3, resource=W.GpuBindingResource_GpuSampler(sampler)),
+            ],
+        )
+    )
     labels("gpu-bind-group", group)
-    playout = device.create_pipeline_layout(W.GpuPipelineLayoutDescriptor(bind_group_layouts=[bgl],
-                                                                          label="probe gpu-pipeline-layout"))  # fmt: skip
+    playout = device.create_pipeline_layout(
+        W.GpuPipelineLayoutDescriptor(bind_group_layouts=[bgl], label="probe gpu-pipeline-layout")
+    )
     labels("gpu-pipeline-layout", playout)
-    module = device.create_shader_module(W.GpuShaderModuleDescriptor(code=RENDER, compilation_hints=None, label=None))
+    module = device.create_shader_module(
+        W.GpuShaderModuleDescriptor(code=RENDER, compilation_hints=None, label=None)
+    )
 
     constants = W.RecordGpuPipelineConstantValue()
     constants.add("red", 1.0)
     constants.add("unused", 3.5)
-    emit("[method]record-gpu-pipeline-constant-value.has", lambda: [constants.has("red"), constants.has("nope")])
-    emit("[method]record-gpu-pipeline-constant-value.get", lambda: [constants.get("unused"), constants.get("nope")])
+    emit(
+        "[method]record-gpu-pipeline-constant-value.has",
+        lambda: [constants.has("red"), constants.has("nope")],
+    )
+    emit(
+        "[method]record-gpu-pipeline-constant-value.get",
+        lambda: [constants.get("unused"), constants.get("nope")],
+    )
     emit("[method]record-gpu-pipeline-constant-value.keys", constants.keys)
     emit("[method]record-gpu-pipeline-constant-value.values", constants.values)
     emit("[method]record-gpu-pipeline-constant-value.entries", lambda: [list(e) for e in constants.entries()])
-    emit("[method]record-gpu-pipeline-constant-value.remove", lambda: [constants.remove("unused"), constants.keys()][1])
+    emit(
+        "[method]record-gpu-pipeline-constant-value.remove",
+        lambda: [constants.remove("unused"), constants.keys()][1],
+    )
 
     blend = W.GpuBlendState(
-        color=W.GpuBlendComponent(operation=W.GpuBlendOperation.ADD, src_factor=W.GpuBlendFactor.CONSTANT,
-                                  dst_factor=W.GpuBlendFactor.ZERO),
-        alpha=W.GpuBlendComponent(operation=W.GpuBlendOperation.ADD, src_factor=W.GpuBlendFactor.ONE,
-                                  dst_factor=W.GpuBlendFactor.ZERO))  # fmt: skip
-    layout = W.GpuVertexBufferLayout(array_stride=8, step_mode=W.GpuVertexStepMode.VERTEX, attributes=[
-        W.GpuVertexAttribute(format=W.GpuVertexFormat.FLOAT32X2, offset=0, shader_location=0)])  # fmt: skip
+        color=W.GpuBlendComponent(
+            operation=W.GpuBlendOperation.ADD,
+            src_factor=W.GpuBlendFactor.CONSTANT,
+            dst_factor=W.GpuBlendFactor.ZERO,
+        ),
+        alpha=W.GpuBlendComponent(
+            operation=W.GpuBlendOperation.ADD,
+            src_factor=W.GpuBlendFactor.ONE,
+            dst_factor=W.GpuBlendFactor.ZERO,
+        ),
+    )
+    layout = W.GpuVertexBufferLayout(
+        array_stride=8,
+        step_mode=W.GpuVertexStepMode.VERTEX,
+        attributes=[W.GpuVertexAttribute(format=W.GpuVertexFormat.FLOAT32X2, offset=0, shader_location=0)],
+    )
 
     def pipeline(consts: W.RecordGpuPipelineConstantValue | None, label: str) -> W.GpuRenderPipeline:
-        return device.create_render_pipeline(W.GpuRenderPipelineDescriptor(
-            vertex=W.GpuVertexState(buffers=[layout], module=module, entry_point="vs", constants=None),
-            primitive=W.GpuPrimitiveState(topology=W.GpuPrimitiveTopology.TRIANGLE_LIST, strip_index_format=None,
-                                          front_face=None, cull_mode=None, unclipped_depth=None),
-            depth_stencil=None, multisample=None,
-            fragment=W.GpuFragmentState(module=module, entry_point="fs", constants=consts, targets=[
-                W.GpuColorTargetState(format=W.GpuTextureFormat.RGBA8UNORM, blend=blend,
-                                      write_mask=W.GpuColorWrite.all())]),
-            layout=W.GpuLayoutMode_Specific(playout), label=label))  # fmt: skip
+        return device.create_render_pipeline(
+            W.GpuRenderPipelineDescriptor(
+                vertex=W.GpuVertexState(buffers=[layout], module=module, entry_point="vs", constants=None),
+                primitive=W.GpuPrimitiveState(
+                    topology=W.GpuPrimitiveTopology.TRIANGLE_LIST,
+                    strip_index_format=None,
+                    front_face=None,
+                    cull_mode=None,
+                    unclipped_depth=None,
+                ),
+                depth_stencil=None,
+                multisample=None,
+                fragment=W.GpuFragmentState(
+                    module=module,
+                    entry_point="fs",
+                    constants=consts,
+                    targets=[
+                        W.GpuColorTargetState(
+                            format=W.GpuTextureFormat.RGBA8UNORM,
+                            blend=blend,
+                            write_mask=W.GpuColorWrite.all(),
+                        )
+                    ],
+                ),
+                layout=W.GpuLayoutMode_Specific(playout),
+                label=label,
+            )
+        )
 
     with_red = pipeline(constants, "probe gpu-render-pipeline")
     labels("gpu-render-pipeline", with_red)
@@ -438,13 +627,25 @@ def probe_render(p: Probe) -> None:
 
     def draw() -> dict[str, list[int]]:
         encoder = p.encoder()
-        rpass = encoder.begin_render_pass(W.GpuRenderPassDescriptor(
-            color_attachments=[W.GpuRenderPassColorAttachment(
-                view=target.create_view(None), depth_slice=None, resolve_target=None,
-                clear_value=W.GpuColor(r=0.0, g=0.0, b=0.0, a=0.0), load_op=W.GpuLoadOp.CLEAR,
-                store_op=W.GpuStoreOp.STORE)],
-            depth_stencil_attachment=None, occlusion_query_set=None, timestamp_writes=None, max_draw_count=None,
-            label="probe gpu-render-pass-encoder"))  # fmt: skip
+        rpass = encoder.begin_render_pass(
+            W.GpuRenderPassDescriptor(
+                color_attachments=[
+                    W.GpuRenderPassColorAttachment(
+                        view=target.create_view(None),
+                        depth_slice=None,
+                        resolve_target=None,
+                        clear_value=W.GpuColor(r=0.0, g=0.0, b=0.0, a=0.0),
+                        load_op=W.GpuLoadOp.CLEAR,
+                        store_op=W.GpuStoreOp.STORE,
+                    )
+                ],
+                depth_stencil_attachment=None,
+                occlusion_query_set=None,
+                timestamp_writes=None,
+                max_draw_count=None,
+                label="probe gpu-render-pass-encoder",
+            )
+        )
         labels("gpu-render-pass-encoder", rpass)
         rpass.push_debug_group("probe render group")
         rpass.insert_debug_marker("probe render marker")
@@ -473,13 +674,25 @@ def probe_render(p: Probe) -> None:
 def clear(device: W.GpuDevice, context: graphics_context.Context) -> None:
     texture = W.GpuTexture.from_graphics_buffer(context.get_current_buffer())
     encoder = device.create_command_encoder(None)
-    rpass = encoder.begin_render_pass(W.GpuRenderPassDescriptor(
-        color_attachments=[W.GpuRenderPassColorAttachment(
-            view=texture.create_view(None), depth_slice=None, resolve_target=None,
-            clear_value=W.GpuColor(r=1.0, g=0.0, b=0.0, a=1.0), load_op=W.GpuLoadOp.CLEAR,
-            store_op=W.GpuStoreOp.STORE)],
-        depth_stencil_attachment=None, occlusion_query_set=None, timestamp_writes=None, max_draw_count=None,
-        label=None))  # fmt: skip
+    rpass = encoder.begin_render_pass(
+        W.GpuRenderPassDescriptor(
+            color_attachments=[
+                W.GpuRenderPassColorAttachment(
+                    view=texture.create_view(None),
+                    depth_slice=None,
+                    resolve_target=None,
+                    clear_value=W.GpuColor(r=1.0, g=0.0, b=0.0, a=1.0),
+                    load_op=W.GpuLoadOp.CLEAR,
+                    store_op=W.GpuStoreOp.STORE,
+                )
+            ],
+            depth_stencil_attachment=None,
+            occlusion_query_set=None,
+            timestamp_writes=None,
+            max_draw_count=None,
+            label=None,
+        )
+    )
     rpass.end()
     device.queue().submit([encoder.finish(None)])
     context.present()
@@ -491,8 +704,9 @@ class WitWorld(wit_world.WitWorld):
         adapter = gpu.request_adapter(None)
         assert adapter is not None, "no GPU adapter"
         device = adapter.request_device(
-            W.GpuDeviceDescriptor(required_features=None, required_limits=None, default_queue=None,
-                                  label="probe gpu-device")  # fmt: skip
+            W.GpuDeviceDescriptor(
+                required_features=None, required_limits=None, default_queue=None, label="probe gpu-device"
+            )
         )
         labels("gpu-device", device)
         probe = Probe(device)
@@ -501,7 +715,10 @@ class WitWorld(wit_world.WitWorld):
             try:
                 step(*((gpu, adapter, device) if step is probe_adapter else (probe,)))
             except Exception as error:  # noqa: BLE001 - one failing family must not hide the others
-                print(json.dumps({"check": step.__name__, "error": f"{type(error).__name__}: {error}"}), flush=True)
+                print(
+                    json.dumps({"check": step.__name__, "error": f"{type(error).__name__}: {error}"}),
+                    flush=True,
+                )
         print(json.dumps({"check": "done", "value": True}), flush=True)
 
         canvas = surface.Surface(surface.CreateDesc(height=None, width=None))
