@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gpu_host import GuestComponent, GuestEnded, GuestError, GuestExit, GuestOptions, GuestTrap, Runtime
-from gpu_host.events import KeyDown, PointerDown, PointerUp, Resize
+from gpu_host.events import KeyDown, KeyUp, PointerDown, PointerMove, PointerUp, Resize
 from tests.conftest import Captured
 
 Load = Callable[[str], GuestComponent]
@@ -38,6 +38,7 @@ def test_input_events_reach_the_guest_through_the_surface(
         blue = guest.next_frame(events=[PointerUp(x=7.5, y=8)])
         white = guest.next_frame(events=[KeyDown(key="key-w", text="w", shift=True)])
         resized = guest.next_frame(events=[Resize(width=32, height=20), KeyDown(key="key-r")])
+        guest.next_frame(events=[PointerMove(x=1, y=1), KeyUp(key=None, text=None, ctrl=True)])
     assert colour(red.rgb) == (255, 0, 0)
     assert colour(green.rgb) == (0, 255, 0)
     assert colour(blue.rgb) == (0, 0, 255)
@@ -49,6 +50,9 @@ def test_input_events_reach_the_guest_through_the_surface(
     key = next(e for e in events if e["event"] == "key-down")
     assert (key["key"], key["text"], key["shift"], key["ctrl"]) == ("key-w", "w", True, False)
     assert {"event": "resize", "width": 32, "height": 20, "surface": [32, 20]} in events
+    assert {"event": "pointer-move", "x": 1.0, "y": 1.0} in events
+    up = next(e for e in events if e["event"] == "key-up")
+    assert (up["key"], up["text"], up["ctrl"]) == (None, None, True)
 
 
 def test_pointer_coordinates_are_clamped_to_the_surface(
@@ -161,8 +165,45 @@ def test_bad_shader_message_quotes_the_wgsl_error(runtime: Runtime, load: Load, 
 def test_frame_buffer_of_the_wrong_length_is_an_error_for_the_guest(
     runtime: Runtime, load: Load, options: Options
 ) -> None:
-    # The frame-buffer scene sizes its pixels from the surface; a resize to a size it did not read
-    # yet cannot happen, so check the host's rule directly through the scene's own first frame.
-    with runtime.run(load("framebuffer"), options("framebuffer", size=(16, 8))) as guest:
+    with runtime.run(load("bad_framebuffer"), options("bad_framebuffer", size=(16, 8))) as guest:
+        with pytest.raises(GuestTrap) as raised:
+            guest.next_frame()
+    assert str(raised.value) == (
+        "guest 'bad_framebuffer' failed in [method]buffer.set: expected 512 bytes (16x8 pixels x 4), got 508"
+    )
+
+
+def test_surface_size_requests_and_connect_order(
+    runtime: Runtime, load: Load, options: Options, captured: Captured
+) -> None:
+    opts = options("surface_probe", size=(64, 48), max_surface_size=(128, 96))
+    with runtime.run(load("surface_probe"), opts) as guest:
+        frames = [guest.next_frame() for _ in range(2)]
+    found = {p["probe"]: p for p in map(json.loads, captured.stdout()) if p["probe"] != "resize"}
+    assert found["created"]["size"] == [50, 40]  # create-desc is honoured
+    assert found["set"]["size"] == [70, 30]  # request-set-size takes height first
+    assert found["huge"]["size"] == [128, 96]  # clamped to the host's limit
+    assert found["width-only"]["size"] == [60, 30]
+    resizes = [
+        (p["width"], p["height"]) for p in map(json.loads, captured.stdout()) if p["probe"] == "resize"
+    ]
+    assert resizes == [(70, 30), (128, 96), (60, 30)]
+    # Surface connected before the device: frames still come, at the surface's size, green.
+    assert all(f.rgb.shape == (30, 60, 3) for f in frames)
+    assert colour(frames[1].rgb) == (0, 255, 0)
+
+
+def test_api_probe_buffers_textures_and_pipelines(
+    runtime: Runtime, load: Load, options: Options, captured: Captured
+) -> None:
+    with runtime.run(load("api_probe"), options("api_probe", size=(64, 48))) as guest:
         frame = guest.next_frame()
-    assert frame.rgb.shape == (8, 16, 3)
+    checks = [json.loads(line) for line in captured.stdout() if line.startswith('{"check"')]
+    assert not [c for c in checks if "error" in c], checks
+    wrong = [c for c in checks if "expected" in c and c["value"] != c["expected"]]
+    assert not wrong
+    names = {c["check"] for c in checks}
+    assert {"map_read_offset", "mapped_write", "write_buffer_data_offset", "texture_roundtrip"} <= names
+    # explicit-layout pipeline: uniform colour (0.25, 0.5, 0.75); auto-layout quad: yellow, top left
+    assert np.all(np.abs(frame.rgb[40, 50].astype(int) - (64, 128, 191)) <= 1), frame.rgb[40, 50]
+    assert colour(frame.rgb) == (255, 255, 0)
