@@ -165,9 +165,9 @@ def test_bad_shader_message_quotes_the_wgsl_error(runtime: Runtime, load: Load, 
 def test_frame_buffer_of_the_wrong_length_is_an_error_for_the_guest(
     runtime: Runtime, load: Load, options: Options
 ) -> None:
-    with runtime.run(load("bad_framebuffer"), options("bad_framebuffer", size=(16, 8))) as guest:
-        with pytest.raises(GuestTrap) as raised:
-            guest.next_frame()
+    component, opts = load("bad_framebuffer"), options("bad_framebuffer", size=(16, 8))
+    with runtime.run(component, opts) as guest, pytest.raises(GuestTrap) as raised:
+        guest.next_frame()
     assert str(raised.value) == (
         "guest 'bad_framebuffer' failed in [method]buffer.set: expected 512 bytes (16x8 pixels x 4), got 508"
     )
