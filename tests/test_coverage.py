@@ -15,15 +15,16 @@ from typing import Any
 
 import pytest
 import wgpu
-from wasmtime.component import FuncType
+from wasmtime.component import ComponentInstanceType, FuncType
 
 from gpu_host import GuestComponent, GuestError, GuestOptions, Runtime
 from gpu_host.coverage import webgpu_coverage
 from gpu_host.webgpu.adapter import limit_key
 from scenes.build import discover
+from tests.conftest import Captured
 
 GUESTS = [guest.name for guest in discover()]
-ENDS_ON_PURPOSE = {"trap_after", "ends_early", "exit_code", "bad_shader", "destroy_frame"}
+ENDS_ON_PURPOSE = {"trap_after", "ends_early", "exit_code", "bad_shader", "destroy_frame", "bad_framebuffer"}
 FRAMES = 2
 WEBGPU = "wasi:webgpu/webgpu@0.0.1"
 
@@ -73,10 +74,8 @@ def runs(runtime: Runtime, load: Callable[[str], GuestComponent]) -> dict[str, R
     """Each built guest run for FRAMES frames (or until it ends on purpose), once per module."""
     done: dict[str, Run] = {}
     for name in GUESTS:
-        lines: list[tuple[str, str]] = []
-        options = GuestOptions(
-            name=name, size=(64, 48), sink=lambda _g, s, line, out=lines: out.append((s, line))
-        )
+        captured = Captured()
+        options = GuestOptions(name=name, size=(64, 48), sink=captured.sink)
         runner = runtime.run(load(name), options)
         error, last = None, None
         try:
@@ -87,9 +86,7 @@ def runs(runtime: Runtime, load: Callable[[str], GuestComponent]) -> dict[str, R
             if name not in ENDS_ON_PURPOSE:
                 raise
             error = exc
-        done[name] = Run(
-            runner.ctx.calls, [line for stream, line in lines if stream == "stdout"], error, last
-        )
+        done[name] = Run(runner.ctx.calls, captured.stdout(), error, last)
     return done
 
 
@@ -106,7 +103,9 @@ def test_the_wit_has_247_functions_and_every_guest_imports_them_all(
         if WEBGPU not in imports:
             continue
         importers += 1
-        exports = imports[WEBGPU].ty.exports(runtime.engine)
+        instance = imports[WEBGPU].ty
+        assert isinstance(instance, ComponentInstanceType)
+        exports = instance.exports(runtime.engine)
         functions = {n for n, item in exports.items() if isinstance(item.ty, FuncType)}
         assert functions == set(coverage.all), f"{name}: {sorted(functions ^ set(coverage.all))}"
         assert name in runs  # ... and the host linked them all: the guest was instantiated and ran

@@ -81,7 +81,7 @@ def test_wasi_grants_nothing(runtime: Runtime, load: Load, options: Options, cap
         guest.next_frame()
     found = probes(captured)
     assert found["environ"]["value"] == []
-    assert found["argv"]["value"] == ["wasi_probe"]
+    assert found["argv"]["value"] == []
     assert found["listdir"]["error"] == "FileNotFoundError"  # no preopened directory at all
     assert found["socket"]["error"] == "PermissionError"  # access-denied
     assert found["stdin"]["value"] == ""

@@ -56,7 +56,7 @@ class Environment(HostInterface):
 
     @wit("get-arguments")
     def get_arguments(self) -> list[str]:
-        return [self.ctx.options.name, *self.ctx.options.args]
+        return list(self.ctx.options.args)
 
     @wit("initial-cwd")
     def initial_cwd(self) -> None:
