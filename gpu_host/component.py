@@ -9,7 +9,7 @@ from wasmtime import Engine, WasmtimeError
 from wasmtime.component import Component
 
 from .errors import ComponentError
-from .linking import split_import_name
+from .linking import split_import_name, unprovided_imports
 from .wit import versions_compatible
 
 __all__ = ["GuestComponent", "load_component"]
@@ -45,12 +45,7 @@ def load_component(
         component = Component(engine, data)
     except WasmtimeError as exc:
         raise ComponentError(f"{path}: invalid component: {str(exc).strip().splitlines()[0]}") from None
-    missing = []
-    for import_name in component.type.imports(engine):
-        base, version = split_import_name(import_name)
-        have = provided.get(base)
-        if have is None or version is None or not versions_compatible(have, version):
-            missing.append(import_name)
+    missing = unprovided_imports(component.type.imports(engine), provided)
     if missing:
         raise ComponentError(f"{path}: imports what this host does not provide: {', '.join(missing)}")
     exports = component.type.exports(engine)

@@ -10,7 +10,6 @@ records become dicts with snake_case keys, handles become the host objects) and 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
@@ -40,7 +39,7 @@ from .errors import (
 from .resources import HandleTable, Resource, resource_type_id
 from .wit import versions_compatible
 
-__all__ = ["HostInterface", "WitErr", "build_linker", "record", "split_import_name", "wit"]
+__all__ = ["HostInterface", "WitErr", "build_linker", "record", "split_import_name", "unprovided_imports", "wit"]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +92,17 @@ def split_import_name(name: str) -> tuple[str, str | None]:
     """`wasi:io/poll@0.2.9` -> (`wasi:io/poll`, `0.2.9`)."""
     base, _, version = name.partition("@")
     return base, version or None
+
+
+def unprovided_imports(import_names: Iterable[str], provided: dict[str, str]) -> list[str]:
+    """The imports no provided interface (`interface -> version`) serves at a compatible version."""
+    missing = []
+    for name in import_names:
+        base, version = split_import_name(name)
+        have = provided.get(base)
+        if have is None or version is None or not versions_compatible(have, version):
+            missing.append(name)
+    return missing
 
 
 class Boundary:
@@ -240,15 +250,7 @@ def build_linker(
     by_name = {iface.interface: iface for iface in interfaces}
     boundary = Boundary(table)
     imports = component.type.imports(engine)
-    missing = []
-    plan = []
-    for import_name, ext in imports.items():
-        base, version = split_import_name(import_name)
-        iface = by_name.get(base)
-        if iface is None or version is None or not versions_compatible(iface.version, version):
-            missing.append(import_name)
-            continue
-        plan.append((import_name, iface, ext.ty))
+    missing = unprovided_imports(imports, {name: iface.version for name, iface in by_name.items()})
     if missing:
         raise ComponentError("the component imports what this host does not provide: " + ", ".join(missing))
 
@@ -258,9 +260,10 @@ def build_linker(
     linker = Linker(engine)
     defined: list[ResourceType] = []
     with linker.root() as root:
-        for import_name, iface, instance_type in plan:
-            impls = iface.implementations()
+        for import_name, ext in imports.items():
             base, _ = split_import_name(import_name)
+            impls = by_name[base].implementations()
+            instance_type = ext.ty
             assert isinstance(instance_type, ComponentInstanceType)
             with root.add_instance(import_name) as inst:
                 for name, item in instance_type.exports(engine).items():
@@ -279,16 +282,3 @@ def build_linker(
                             shape = _result_shape(ty.result)
                             inst.add_func(name, _make_host_func(name, impl, boundary, shape, guard, observe))
     return linker
-
-
-def implemented_names(iface: HostInterface) -> set[str]:
-    return set(iface.implementations())
-
-
-def count_calls() -> tuple[Counter[str], CallObserver]:
-    counter: Counter[str] = Counter()
-
-    def observe(call: str) -> None:
-        counter[call] += 1
-
-    return counter, observe
