@@ -12,7 +12,7 @@ NS = 1_000_000_000
 class GuestClock:
     """Monotonic and wall time as the guest sees them.
 
-    In virtual mode time only moves when the host starts a new frame (`start_frame`) or when a
+    In virtual mode time only moves when the guest presents a frame (`start_frame`) or when a
     guest waits on a clock and nothing else can happen first (`advance_to`), so a render is
     deterministic however fast the machine is.
     """

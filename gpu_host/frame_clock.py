@@ -54,7 +54,6 @@ class FrameClock:
             if not self._wanted and self._frame is None:
                 self._wanted = True
                 self._tick = True
-                self._clock.start_frame(self.index)
                 self._waker.lock.notify_all()
 
     def take(self, timeout: float | None) -> Frame | None:
@@ -89,6 +88,9 @@ class FrameClock:
                 raise GuestStopped("the host is stopping this guest")
             self._frame = Frame(self.index, self._clock.frame_time_ns(self.index) / NS, rgb)
             self.index += 1
+            # Time moves on here, in the guest's own thread, never when the consumer asks: what
+            # the guest reads after a present is then the same on every run.
+            self._clock.start_frame(self.index)
             self._wanted = False
             self._tick = False
             lock.notify_all()

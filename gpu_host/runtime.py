@@ -6,6 +6,7 @@ from pathlib import Path
 
 import wasmtime
 
+from . import fast_lists
 from .component import GuestComponent, load_component
 from .guest import GuestContext, GuestOptions
 from .interfaces import GuestInterfaces
@@ -18,6 +19,7 @@ class Runtime:
     """Compiles components and runs guests. Holds no guest state: one runtime serves many guests."""
 
     def __init__(self) -> None:
+        fast_lists.install()  # list<u8> (frame-buffer pixels) without per-byte Python; idempotent
         self.engine = wasmtime.Engine(wasmtime.Config())
         self._provided = GuestInterfaces(GuestContext(GuestOptions())).provided()
 
