@@ -79,7 +79,22 @@ def _fit(frame: Frame, width: int, height: int) -> Frame:
     return out
 
 
-class Mp4Writer:
+class _ClosingSink:
+    """`with` support for the sinks: leaving the block closes the output."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class Mp4Writer(_ClosingSink):
     """H.264 (libx264, yuv420p) in MP4 with exact timestamps: frame n is shown at n/fps.
 
     yuv420p needs even dimensions, so an odd size is padded up by one pixel row or column that
@@ -155,16 +170,8 @@ class Mp4Writer:
         finally:
             self._container.close()
 
-    def __enter__(self) -> Self:
-        return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
-
-
-class PngFolderWriter:
+class PngFolderWriter(_ClosingSink):
     """Lossless frames as `000001.png`, `000002.png`, … for inspection or another encoder.
 
     Refuses a folder that already holds numbered frames, so an old, longer render cannot leave
@@ -194,14 +201,6 @@ class PngFolderWriter:
     def close(self) -> None:
         """Nothing is buffered; closing only stops further writes."""
         self._closed = True
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def open_sink(path: str | Path, fps: float, size: tuple[int, int]) -> FrameSink:
