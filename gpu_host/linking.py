@@ -39,7 +39,15 @@ from .errors import (
 from .resources import HandleTable, Resource, resource_type_id
 from .wit import versions_compatible
 
-__all__ = ["HostInterface", "WitErr", "build_linker", "record", "split_import_name", "unprovided_imports", "wit"]
+__all__ = [
+    "HostInterface",
+    "WitErr",
+    "build_linker",
+    "record",
+    "split_import_name",
+    "unprovided_imports",
+    "wit",
+]
 
 log = logging.getLogger(__name__)
 
@@ -166,13 +174,15 @@ class Boundary:
                     log.debug("could not drop a handle of a failed call", exc_info=True)
 
 
-def _result_shape(result: Any) -> tuple[bool, bool] | None:
-    """(is result, is tagged) for a function's result type; tagged results need `Variant`."""
+def _result_tagged(result: Any) -> bool | None:
+    """None when a function returns no `result`; else whether its cases must be spelled `Variant`.
+
+    wasmtime-py represents a result as a bare value when its cases have distinct Python types
+    (pinned version: see pyproject), as a Variant otherwise.
+    """
     if not isinstance(result, ResultType):
         return None
-    # wasmtime-py represents a result as a bare value when its cases have distinct Python types
-    # (pinned version: see pyproject), as a Variant otherwise.
-    return True, bool(result._tagged())
+    return bool(result._tagged())
 
 
 CallObserver = Callable[[str], None]
@@ -196,7 +206,7 @@ def _make_host_func(
     call: str,
     impl: Callable[..., Any],
     boundary: Boundary,
-    shape: tuple[bool, bool] | None,
+    tagged: bool | None,
     guard: Callable[[], None],
     observe: CallObserver,
 ) -> Callable[..., Any]:
@@ -211,12 +221,12 @@ def _make_host_func(
         observe(call)
         try:
             value = impl(*lifted)
-            if shape is not None:
-                value = Variant("ok", value) if shape[1] else value
+            if tagged:
+                value = Variant("ok", value)
         except WitErr as err:
-            if shape is None:
+            if tagged is None:
                 raise GuestCallError(call, str(err.payload)) from None
-            value = Variant("err", err.payload) if shape[1] else err.payload
+            value = Variant("err", err.payload) if tagged else err.payload
         except (HostError, GuestStopped, GuestExitRequest):
             raise
         except wgpu.GPUError as exc:
@@ -279,6 +289,6 @@ def build_linker(
                         if impl is None:
                             inst.add_func(name, _trap_stub(name, guard, boundary))
                         else:
-                            shape = _result_shape(ty.result)
-                            inst.add_func(name, _make_host_func(name, impl, boundary, shape, guard, observe))
+                            tagged = _result_tagged(ty.result)
+                            inst.add_func(name, _make_host_func(name, impl, boundary, tagged, guard, observe))
     return linker
