@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from wasmtime import Engine, Store, WasmtimeError
 from wasmtime.component import Variant
@@ -23,6 +23,7 @@ from .errors import (
     GuestTrap,
     HostError,
 )
+from .events import InputEvent
 from .frame_clock import Frame
 from .guest import GuestContext, GuestOptions
 from .interfaces import GuestInterfaces
@@ -57,7 +58,6 @@ class GuestRunner:
         self._interfaces = GuestInterfaces(self.ctx)
         self._thread: threading.Thread | None = None
         self.error: GuestError | None = None
-        self.returned = False
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -90,7 +90,7 @@ class GuestRunner:
 
     # --- frames and input -------------------------------------------------------------------------
 
-    def next_frame(self, timeout: float | None = 60.0, events: Sequence[Any] = ()) -> Frame:
+    def next_frame(self, timeout: float | None = 60.0, events: Sequence[InputEvent] = ()) -> Frame:
         """The next presented frame; a GuestError if the guest ended, failed, or took too long.
 
         `events` are queued together with the frame tick, so the guest sees both in one `poll`:
@@ -109,9 +109,9 @@ class GuestRunner:
             raise self.error
         if frames.ended:
             raise GuestEnded(f"guest '{self.name}' ended after {frames.index} frames")
-        raise GuestError(f"guest '{self.name}' presented no frame within {timeout:.0f} s")
+        raise GuestError(f"guest '{self.name}' presented no frame within {timeout or 0:.0f} s")
 
-    def send_event(self, event: Any) -> None:
+    def send_event(self, event: InputEvent) -> None:
         """Queue an input event (gpu_host.events) for the guest's surfaces."""
         self._interfaces.surface.push_event(event)
 
@@ -154,7 +154,6 @@ class GuestRunner:
         func.post_return(store)
         if isinstance(result, Variant) and result.tag == "err":
             raise GuestExitRequest(1)
-        self.returned = True
 
     def _observe(self, call: str) -> None:
         self.ctx.calls[call] += 1

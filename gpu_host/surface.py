@@ -11,6 +11,7 @@ import math
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from .events import InputEvent, PointerDown, PointerMove, PointerUp, Resize
 from .graphics_context import Context
 from .linking import HostInterface, record, wit
 from .resources import Resource
@@ -41,11 +42,11 @@ class SurfaceHost(HostInterface):
     def __init__(self, ctx: GuestContext) -> None:
         self.ctx = ctx
         self.surfaces: list[Surface] = []
-        self.pending: list[Any] = []  # events that arrived before the guest made a surface
+        self.pending: list[InputEvent] = []  # events that arrived before the guest made a surface
 
     # --- host side: called from any thread ----------------------------------------------------------
 
-    def push_event(self, event: Any) -> None:
+    def push_event(self, event: InputEvent) -> None:
         """Queue an input event (see gpu_host.events) for every surface of the guest."""
         with self.ctx.waker.lock:
             if not self.surfaces:
@@ -58,15 +59,11 @@ class SurfaceHost(HostInterface):
                 self._queue(surface, event)
             self.ctx.waker.lock.notify_all()
 
-    def _queue(self, surface: Surface, event: Any) -> None:
-        kind = event.type
-        if kind not in surface.queues:
-            self.ctx.dropped_events += 1
-            return
-        if kind == "resize":
+    def _queue(self, surface: Surface, event: InputEvent) -> None:
+        if isinstance(event, Resize):
             surface.width, surface.height = self._clamp_size(event.width, event.height)
             value = record(width=surface.width, height=surface.height)
-        elif kind.startswith("pointer-"):
+        elif isinstance(event, PointerMove | PointerDown | PointerUp):
             value = record(x=_clamp(event.x, surface.width), y=_clamp(event.y, surface.height))
         else:
             value = record(
@@ -77,7 +74,7 @@ class SurfaceHost(HostInterface):
                 meta_key=event.meta,
                 shift_key=event.shift,
             )
-        queue = surface.queues[kind]
+        queue = surface.queues[event.type]
         if len(queue) >= surface.queue_limit:
             queue.popleft()
             self.ctx.dropped_events += 1
