@@ -5,6 +5,11 @@ Guests are folders holding an `app.py` (the module componentize-py wraps):
 - `scenes/<name>/app.py`      -> `build/scenes/<name>.wasm`
 - `tests/guests/<name>/app.py` -> `build/test-guests/<name>.wasm`
 
+Folders whose names start with `_` are never guests. A guest set may have a shared library folder
+(for `tests/guests` it is `tests/guests/_lib`, holding `guestkit.py`): a copy of it is put on the
+python path of every guest of that set (a second `-p` to componentize-py), so its modules can be
+imported by the guests' `app.py`.
+
 A guest folder may hold:
 
 - `world.txt`: the name of the WIT world to target (default `scene`);
@@ -14,8 +19,9 @@ A guest folder may hold:
   `wasi:cli/run`).
 
 A build is skipped when `<name>.wasm.key` beside the output holds the sha256 of the
-componentize-py version, the world name, every file under the project's `wit/` and every file in
-the guest folder. Builds run two at a time; outputs are written to a temporary file and renamed.
+componentize-py version, the world name, every file under the project's `wit/`, every file in the
+guest folder and every file in its set's shared library folder. Builds run two at a time; outputs
+are written to a temporary file and renamed.
 
 Command line: `python -m scenes.build [--force] [--list] [NAME ...]`. Quiet on success except one
 summary line; a failing guest is named on stderr with componentize-py's output, and the exit
@@ -43,10 +49,10 @@ APP_MODULE = "app"
 WORKERS = 2
 FILE_MODE = 0o644  # mkstemp makes 0600 files; outputs are ordinary build artefacts
 
-# (source folder relative to the root, output folder relative to the root, kind)
-GUEST_SETS: tuple[tuple[str, str, str], ...] = (
-    ("scenes", "build/scenes", "scenes"),
-    ("tests/guests", "build/test-guests", "test-guests"),
+# (source folder, output folder, kind, shared library folder or None); folders relative to the root
+GUEST_SETS: tuple[tuple[str, str, str, str | None], ...] = (
+    ("scenes", "build/scenes", "scenes", None),
+    ("tests/guests", "build/test-guests", "test-guests", "tests/guests/_lib"),
 )
 _IGNORED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 
@@ -60,6 +66,7 @@ class Guest:
     source: Path
     output: Path
     world: str
+    lib: Path | None = None  # the set's shared library folder, put on the python path too
 
     @property
     def key(self) -> str:
@@ -138,14 +145,17 @@ def read_world(folder: Path) -> str:
 def discover(root: Path = ROOT) -> list[Guest]:
     """Every guest under `root`, scenes first, each set sorted by name."""
     guests: list[Guest] = []
-    for source_dir, output_dir, kind in GUEST_SETS:
+    for source_dir, output_dir, kind, lib_dir in GUEST_SETS:
         base = root / source_dir
         if not base.is_dir():
             continue
+        lib = root / lib_dir if lib_dir is not None else None
         for app in sorted(base.glob(f"*/{APP_MODULE}.py")):
             folder = app.parent
+            if folder.name.startswith("_"):
+                continue
             output = root / output_dir / f"{folder.name}.wasm"
-            guests.append(Guest(kind, folder.name, folder, output, read_world(folder)))
+            guests.append(Guest(kind, folder.name, folder, output, read_world(folder), lib))
     return guests
 
 
@@ -167,7 +177,7 @@ def _files(folder: Path) -> list[Path]:
 
 
 def cache_key(guest: Guest, version: str, root: Path = ROOT) -> str:
-    """sha256 of the tool version, the world, the project's `wit/` files and the guest's files."""
+    """sha256 of the tool version, the world, the `wit/` files, the guest's and its library's files."""
     digest = hashlib.sha256()
 
     def feed(tag: str, data: bytes) -> None:
@@ -176,7 +186,10 @@ def cache_key(guest: Guest, version: str, root: Path = ROOT) -> str:
 
     feed("tool", version.encode())
     feed("world", guest.world.encode())
-    for label, folder in (("wit", root / "wit"), ("guest", guest.source)):
+    folders = [("wit", root / "wit"), ("guest", guest.source)]
+    if guest.lib is not None:
+        folders.append(("lib", guest.lib))
+    for label, folder in folders:
         for path in _files(folder):
             feed(f"{label}-name", path.relative_to(folder).as_posix().encode())
             feed(f"{label}-data", path.read_bytes())
@@ -236,9 +249,14 @@ def build_guest(guest: Guest, key: str, tool: Path, root: Path = ROOT) -> str | 
             # componentize-py writes __pycache__ into its python path: give it a copy of the source.
             source = Path(scratch) / "src"
             shutil.copytree(guest.source, source, ignore=shutil.ignore_patterns(*_IGNORED_PARTS, "wit"))
+            python_path = ["-p", str(source)]
+            if guest.lib is not None and guest.lib.is_dir():
+                lib = Path(scratch) / "lib"
+                shutil.copytree(guest.lib, lib, ignore=shutil.ignore_patterns(*_IGNORED_PARTS))
+                python_path += ["-p", str(lib)]
             command = [
                 str(tool), "-q", "-d", str(wit), "-w", guest.world,
-                "componentize", "-p", str(source), APP_MODULE, "-o", str(tmp_output),
+                "componentize", *python_path, APP_MODULE, "-o", str(tmp_output),
             ]  # fmt: skip
             env = {**os.environ, "RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"}
             done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True, check=False)

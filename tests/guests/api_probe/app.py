@@ -47,7 +47,8 @@ import struct
 from collections.abc import Callable
 
 import wit_world
-from wit_world.imports import graphics_context, poll, surface, webgpu
+from guestkit import begin_clear_pass, next_frame
+from wit_world.imports import graphics_context, surface, webgpu
 
 NO_EXPECTED = object()
 
@@ -292,9 +293,7 @@ class WitWorld(wit_world.WitWorld):
         frame_ready = canvas.subscribe_frame()
         frame = 0
         while True:
-            poll.poll([frame_ready])
-            if canvas.get_frame() is None:
-                continue
+            next_frame(canvas, frame_ready)
             target = webgpu.GpuTexture.from_graphics_buffer(context.get_current_buffer())
             if frame == 0:
                 check(
@@ -304,25 +303,7 @@ class WitWorld(wit_world.WitWorld):
                 )
                 check("frame_texture_format", lambda t=target: enum_name(t.format()), "rgba8unorm")
             encoder = device.create_command_encoder(None)
-            rpass = encoder.begin_render_pass(
-                webgpu.GpuRenderPassDescriptor(
-                    color_attachments=[
-                        webgpu.GpuRenderPassColorAttachment(
-                            view=target.create_view(None),
-                            depth_slice=None,
-                            resolve_target=None,
-                            clear_value=webgpu.GpuColor(r=0.0, g=0.0, b=0.0, a=1.0),
-                            load_op=webgpu.GpuLoadOp.CLEAR,
-                            store_op=webgpu.GpuStoreOp.STORE,
-                        )
-                    ],
-                    depth_stencil_attachment=None,
-                    occlusion_query_set=None,
-                    timestamp_writes=None,
-                    max_draw_count=None,
-                    label=None,
-                )
-            )
+            rpass = begin_clear_pass(encoder, target, (0.0, 0.0, 0.0))
             rpass.set_pipeline(full)
             rpass.set_bind_group(0, full_group, None, None, None)
             rpass.draw(3, None, None, None)

@@ -7,61 +7,9 @@ pixels (255, 0, 0, 255), never using the module. How the error surfaces (trap, e
 uncaptured device error) is the host's choice and what its tests check.
 """
 
-import json
-
 import wit_world
-from wit_world.imports import graphics_context, poll, surface, webgpu
-
-
-def setup() -> tuple[webgpu.GpuDevice, surface.Surface, graphics_context.Context]:
-    """GPU device, surface and graphics context, connected as the guest contract says."""
-    adapter = webgpu.get_gpu().request_adapter(None)
-    assert adapter is not None, "no GPU adapter"
-    device = adapter.request_device(None)
-    canvas = surface.Surface(surface.CreateDesc(height=None, width=None))
-    context = graphics_context.Context()
-    device.connect_graphics_context(context)
-    canvas.connect_graphics_context(context)
-    return device, canvas, context
-
-
-def next_frame(canvas: surface.Surface, frame_ready: poll.Pollable) -> None:
-    """Block until the host issues the next frame."""
-    while True:
-        poll.poll([frame_ready])
-        if canvas.get_frame() is not None:
-            return
-
-
-def clear(
-    device: webgpu.GpuDevice, context: graphics_context.Context, rgb: tuple[float, float, float]
-) -> None:
-    """Clear the current frame to rgb (alpha 1) and present it."""
-    texture = webgpu.GpuTexture.from_graphics_buffer(context.get_current_buffer())
-    encoder = device.create_command_encoder(None)
-    rpass = encoder.begin_render_pass(
-        webgpu.GpuRenderPassDescriptor(
-            color_attachments=[
-                webgpu.GpuRenderPassColorAttachment(
-                    view=texture.create_view(None),
-                    depth_slice=None,
-                    resolve_target=None,
-                    clear_value=webgpu.GpuColor(r=rgb[0], g=rgb[1], b=rgb[2], a=1.0),
-                    load_op=webgpu.GpuLoadOp.CLEAR,
-                    store_op=webgpu.GpuStoreOp.STORE,
-                )
-            ],
-            depth_stencil_attachment=None,
-            occlusion_query_set=None,
-            timestamp_writes=None,
-            max_draw_count=None,
-            label=None,
-        )
-    )
-    rpass.end()
-    device.queue().submit([encoder.finish(None)])
-    context.present()
-
+from guestkit import clear, emit, next_frame, setup
+from wit_world.imports import webgpu
 
 BAD_WGSL = """
 @fragment
@@ -74,11 +22,11 @@ fn main( -> {
 class WitWorld(wit_world.WitWorld):
     def start(self) -> None:
         device, canvas, context = setup()
-        print(json.dumps({"event": "creating-shader"}), flush=True)
+        emit(event="creating-shader")
         device.create_shader_module(
             webgpu.GpuShaderModuleDescriptor(code=BAD_WGSL, compilation_hints=None, label="bad_shader")
         )
-        print(json.dumps({"event": "shader-created"}), flush=True)
+        emit(event="shader-created")
         frame_ready = canvas.subscribe_frame()
         while True:
             next_frame(canvas, frame_ready)

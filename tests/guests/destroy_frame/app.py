@@ -6,22 +6,9 @@ Prints {"event": "destroyed", "frame": N} after each destroy() and {"event": "pr
 "frame": N} after each present(), N = 0, 1, 2, ...
 """
 
-import json
-
 import wit_world
-from wit_world.imports import graphics_context, poll, surface, webgpu
-
-
-def setup() -> tuple[webgpu.GpuDevice, surface.Surface, graphics_context.Context]:
-    """GPU device, surface and graphics context, connected as the guest contract says."""
-    adapter = webgpu.get_gpu().request_adapter(None)
-    assert adapter is not None, "no GPU adapter"
-    device = adapter.request_device(None)
-    canvas = surface.Surface(surface.CreateDesc(height=None, width=None))
-    context = graphics_context.Context()
-    device.connect_graphics_context(context)
-    canvas.connect_graphics_context(context)
-    return device, canvas, context
+from guestkit import emit, next_frame, setup
+from wit_world.imports import webgpu
 
 
 class WitWorld(wit_world.WitWorld):
@@ -30,12 +17,10 @@ class WitWorld(wit_world.WitWorld):
         frame_ready = canvas.subscribe_frame()
         frame = 0
         while True:
-            poll.poll([frame_ready])
-            if canvas.get_frame() is None:
-                continue
+            next_frame(canvas, frame_ready)
             texture = webgpu.GpuTexture.from_graphics_buffer(context.get_current_buffer())
             texture.destroy()
-            print(json.dumps({"event": "destroyed", "frame": frame}), flush=True)
+            emit(event="destroyed", frame=frame)
             context.present()
-            print(json.dumps({"event": "presented", "frame": frame}), flush=True)
+            emit(event="presented", frame=frame)
             frame += 1

@@ -6,61 +6,10 @@ CPython's error handler, which exits the process with status 3: wasi-libc's exit
 `wasi:cli/exit.exit(err)` (WASI 0.2 `exit` carries only ok/err, not the number).
 """
 
-import json
 import sys
 
 import wit_world
-from wit_world.imports import graphics_context, poll, surface, webgpu
-
-
-def setup() -> tuple[webgpu.GpuDevice, surface.Surface, graphics_context.Context]:
-    """GPU device, surface and graphics context, connected as the guest contract says."""
-    adapter = webgpu.get_gpu().request_adapter(None)
-    assert adapter is not None, "no GPU adapter"
-    device = adapter.request_device(None)
-    canvas = surface.Surface(surface.CreateDesc(height=None, width=None))
-    context = graphics_context.Context()
-    device.connect_graphics_context(context)
-    canvas.connect_graphics_context(context)
-    return device, canvas, context
-
-
-def next_frame(canvas: surface.Surface, frame_ready: poll.Pollable) -> None:
-    """Block until the host issues the next frame."""
-    while True:
-        poll.poll([frame_ready])
-        if canvas.get_frame() is not None:
-            return
-
-
-def clear(
-    device: webgpu.GpuDevice, context: graphics_context.Context, rgb: tuple[float, float, float]
-) -> None:
-    """Clear the current frame to rgb (alpha 1) and present it."""
-    texture = webgpu.GpuTexture.from_graphics_buffer(context.get_current_buffer())
-    encoder = device.create_command_encoder(None)
-    rpass = encoder.begin_render_pass(
-        webgpu.GpuRenderPassDescriptor(
-            color_attachments=[
-                webgpu.GpuRenderPassColorAttachment(
-                    view=texture.create_view(None),
-                    depth_slice=None,
-                    resolve_target=None,
-                    clear_value=webgpu.GpuColor(r=rgb[0], g=rgb[1], b=rgb[2], a=1.0),
-                    load_op=webgpu.GpuLoadOp.CLEAR,
-                    store_op=webgpu.GpuStoreOp.STORE,
-                )
-            ],
-            depth_stencil_attachment=None,
-            occlusion_query_set=None,
-            timestamp_writes=None,
-            max_draw_count=None,
-            label=None,
-        )
-    )
-    rpass.end()
-    device.queue().submit([encoder.finish(None)])
-    context.present()
+from guestkit import clear, emit, next_frame, setup
 
 
 class WitWorld(wit_world.WitWorld):
@@ -69,5 +18,5 @@ class WitWorld(wit_world.WitWorld):
         frame_ready = canvas.subscribe_frame()
         next_frame(canvas, frame_ready)
         clear(device, context, (1.0, 0.0, 0.0))
-        print(json.dumps({"event": "exiting", "code": 3}), flush=True)
+        emit(event="exiting", code=3)
         sys.exit(3)

@@ -18,10 +18,9 @@ In one wake-up of poll the ready sources are drained in this order: pointer-down
 pointer-move, key-down, key-up, resize; then the frame (if it is ready) is drawn.
 """
 
-import json
-
 import wit_world
-from wit_world.imports import graphics_context, poll, surface, webgpu
+from guestkit import clear, emit, setup
+from wit_world.imports import poll, surface
 
 RED = (1.0, 0.0, 0.0)
 GREEN = (0.0, 1.0, 0.0)
@@ -30,53 +29,13 @@ WHITE = (1.0, 1.0, 1.0)
 KEY_COLOURS = {"key-r": RED, "key-w": WHITE}
 
 
-def emit(**fields: object) -> None:
-    print(json.dumps(fields), flush=True)
-
-
 def key_name(key: surface.Key | None) -> str | None:
     return None if key is None else key.name.lower().replace("_", "-")
 
 
-def clear(
-    device: webgpu.GpuDevice, context: graphics_context.Context, rgb: tuple[float, float, float]
-) -> None:
-    """Clear the current frame to rgb and present it."""
-    texture = webgpu.GpuTexture.from_graphics_buffer(context.get_current_buffer())
-    encoder = device.create_command_encoder(None)
-    rpass = encoder.begin_render_pass(
-        webgpu.GpuRenderPassDescriptor(
-            color_attachments=[
-                webgpu.GpuRenderPassColorAttachment(
-                    view=texture.create_view(None),
-                    depth_slice=None,
-                    resolve_target=None,
-                    clear_value=webgpu.GpuColor(r=rgb[0], g=rgb[1], b=rgb[2], a=1.0),
-                    load_op=webgpu.GpuLoadOp.CLEAR,
-                    store_op=webgpu.GpuStoreOp.STORE,
-                )
-            ],
-            depth_stencil_attachment=None,
-            occlusion_query_set=None,
-            timestamp_writes=None,
-            max_draw_count=None,
-            label=None,
-        )
-    )
-    rpass.end()
-    device.queue().submit([encoder.finish(None)])
-    context.present()
-
-
 class WitWorld(wit_world.WitWorld):
     def start(self) -> None:
-        adapter = webgpu.get_gpu().request_adapter(None)
-        assert adapter is not None, "no GPU adapter"
-        device = adapter.request_device(None)
-        canvas = surface.Surface(surface.CreateDesc(height=None, width=None))
-        context = graphics_context.Context()
-        device.connect_graphics_context(context)
-        canvas.connect_graphics_context(context)
+        device, canvas, context = setup()
 
         colour = RED
         sources = [

@@ -11,14 +11,9 @@ Then clears every frame to green (0, 1, 0) at whatever size the surface has (60x
 honours the requests and lets the first two through).
 """
 
-import json
-
 import wit_world
+from guestkit import clear, emit
 from wit_world.imports import graphics_context, poll, surface, webgpu
-
-
-def emit(**fields: object) -> None:
-    print(json.dumps(fields), flush=True)
 
 
 class WitWorld(wit_world.WitWorld):
@@ -49,27 +44,4 @@ class WitWorld(wit_world.WitWorld):
                     emit(probe="resize", width=size.width, height=size.height)
             if 0 not in ready or canvas.get_frame() is None:
                 continue
-            texture = webgpu.GpuTexture.from_graphics_buffer(context.get_current_buffer())
-            encoder = device.create_command_encoder(None)
-            rpass = encoder.begin_render_pass(
-                webgpu.GpuRenderPassDescriptor(
-                    color_attachments=[
-                        webgpu.GpuRenderPassColorAttachment(
-                            view=texture.create_view(None),
-                            depth_slice=None,
-                            resolve_target=None,
-                            clear_value=webgpu.GpuColor(r=0.0, g=1.0, b=0.0, a=1.0),
-                            load_op=webgpu.GpuLoadOp.CLEAR,
-                            store_op=webgpu.GpuStoreOp.STORE,
-                        )
-                    ],
-                    depth_stencil_attachment=None,
-                    occlusion_query_set=None,
-                    timestamp_writes=None,
-                    max_draw_count=None,
-                    label=None,
-                )
-            )
-            rpass.end()
-            device.queue().submit([encoder.finish(None)])
-            context.present()
+            clear(device, context, (0.0, 1.0, 0.0))

@@ -41,7 +41,8 @@ import struct
 from collections.abc import Callable
 
 import wit_world
-from wit_world.imports import graphics_context, poll, surface, webgpu
+from guestkit import clear, next_frame
+from wit_world.imports import graphics_context, surface, webgpu
 
 W = webgpu
 LIMITS = [
@@ -671,33 +672,6 @@ def probe_render(p: Probe) -> None:
     emit("[method]gpu-render-pass-encoder.draw-indexed", draw)
 
 
-def clear(device: W.GpuDevice, context: graphics_context.Context) -> None:
-    texture = W.GpuTexture.from_graphics_buffer(context.get_current_buffer())
-    encoder = device.create_command_encoder(None)
-    rpass = encoder.begin_render_pass(
-        W.GpuRenderPassDescriptor(
-            color_attachments=[
-                W.GpuRenderPassColorAttachment(
-                    view=texture.create_view(None),
-                    depth_slice=None,
-                    resolve_target=None,
-                    clear_value=W.GpuColor(r=1.0, g=0.0, b=0.0, a=1.0),
-                    load_op=W.GpuLoadOp.CLEAR,
-                    store_op=W.GpuStoreOp.STORE,
-                )
-            ],
-            depth_stencil_attachment=None,
-            occlusion_query_set=None,
-            timestamp_writes=None,
-            max_draw_count=None,
-            label=None,
-        )
-    )
-    rpass.end()
-    device.queue().submit([encoder.finish(None)])
-    context.present()
-
-
 class WitWorld(wit_world.WitWorld):
     def start(self) -> None:
         gpu = W.get_gpu()
@@ -727,6 +701,5 @@ class WitWorld(wit_world.WitWorld):
         canvas.connect_graphics_context(context)
         frame_ready = canvas.subscribe_frame()
         while True:
-            poll.poll([frame_ready])
-            if canvas.get_frame() is not None:
-                clear(device, context)
+            next_frame(canvas, frame_ready)
+            clear(device, context, (1.0, 0.0, 0.0))
