@@ -22,6 +22,7 @@ from .errors import (
     GuestStopped,
     GuestTrap,
     HostError,
+    NotImplementedByHost,
 )
 from .events import InputEvent
 from .frame_clock import Frame
@@ -167,6 +168,8 @@ class GuestRunner:
             if exc.status == 0:
                 return None
             return GuestExit(f"guest '{name}' exited with status {exc.status}", exc.status)
+        if isinstance(exc, NotImplementedByHost):
+            return GuestTrap(f"guest '{name}': {exc}")
         if isinstance(exc, GuestCallError):
             return GuestTrap(f"guest '{name}' failed in {exc}")
         if isinstance(exc, GuestError):

@@ -24,7 +24,15 @@ from scenes.build import discover
 from tests.conftest import Captured
 
 GUESTS = [guest.name for guest in discover()]
-ENDS_ON_PURPOSE = {"trap_after", "ends_early", "exit_code", "bad_shader", "destroy_frame", "bad_framebuffer"}
+ENDS_ON_PURPOSE = {
+    "trap_after",
+    "ends_early",
+    "exit_code",
+    "bad_shader",
+    "destroy_frame",
+    "bad_framebuffer",
+    "unimplemented",
+}
 FRAMES = 2
 WEBGPU = "wasi:webgpu/webgpu@0.0.1"
 

@@ -125,6 +125,12 @@ def test_virtual_clock_advances_by_frame(runtime: Runtime, load: Load, options: 
             0,
         ),
         (
+            "unimplemented",
+            GuestTrap,
+            "guest 'unimplemented': not implemented: [method]gpu-device.push-error-scope",
+            1,
+        ),
+        (
             "destroy_frame",
             GuestTrap,
             "guest 'destroy_frame' failed in [method]context.present: the gpu-texture was destroyed",
