@@ -47,8 +47,14 @@ class Random(HostInterface):
         return self.ctx.random.u64()
 
 
-class InsecureRandom(Random):
+class InsecureRandom(HostInterface):
+    """Same source as wasi:random/random: seeded when rendering, so both are reproducible."""
+
     interface = "wasi:random/insecure"
+    version = "0.2.0"
+
+    def __init__(self, ctx: GuestContext) -> None:
+        self.ctx = ctx
 
     @wit("get-insecure-random-bytes")
     def get_insecure_random_bytes(self, n: int) -> bytes:
