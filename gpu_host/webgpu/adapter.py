@@ -7,7 +7,8 @@ from typing import Any
 import wgpu
 from wasmtime.component import Variant
 
-from ..linking import WitErr, record, wit
+from ..linking import wit
+from .convert import wit_error
 from .objects import (
     Gpu,
     GpuAdapter,
@@ -107,11 +108,7 @@ class AdapterFunctions:
         features = [wgpu_feature(f) for f in wanted]
         missing = [w for w, f in zip(wanted, features, strict=True) if f not in adapter.native.features]
         if missing:
-            raise WitErr(
-                record(
-                    kind=Variant("type-error"), message=f"the adapter lacks features: {', '.join(missing)}"
-                )
-            )
+            raise wit_error("type-error", f"the adapter lacks features: {', '.join(missing)}")
         limits_record = descriptor.get("required_limits")
         limits: dict[str, int] = {}
         if isinstance(limits_record, RecordOptionGpuSize64):
@@ -121,7 +118,7 @@ class AdapterFunctions:
                     continue
                 key = known.get(limit_key(name))
                 if key is None:
-                    raise WitErr(record(kind=Variant("operation-error"), message=f"unknown limit {name!r}"))
+                    raise wit_error("operation-error", f"unknown limit {name!r}")
                 limits[key] = value
         label = descriptor.get("label") or ""
         try:
@@ -129,7 +126,7 @@ class AdapterFunctions:
                 label=label, required_features=features, required_limits=limits
             )
         except (RuntimeError, ValueError, wgpu.GPUError) as exc:
-            raise WitErr(record(kind=Variant("operation-error"), message=str(exc).splitlines()[0])) from None
+            raise wit_error("operation-error", exc) from None
         return GpuDevice(device, adapter, label)
 
     # --- limits / features / info ------------------------------------------------------------------

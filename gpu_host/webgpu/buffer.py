@@ -5,15 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import wgpu
-from wasmtime.component import Variant
 
-from ..linking import WitErr, record, wit
+from ..linking import wit
+from .convert import wit_error
 from .objects import GpuBuffer
-
-
-def _error(kind: str, exc: BaseException | str) -> WitErr:
-    message = exc if isinstance(exc, str) else (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return WitErr(record(kind=Variant(kind), message=message))
 
 
 class BufferFunctions:
@@ -33,42 +28,42 @@ class BufferFunctions:
     @wit("[method]gpu-buffer.map-async")
     def buffer_map_async(self, buffer: GpuBuffer, mode: int, offset: int | None, size: int | None) -> None:
         if buffer.destroyed:
-            raise _error("abort-error", "the buffer was destroyed")
+            raise wit_error("abort-error", "the buffer was destroyed")
         if buffer.native.map_state != "unmapped":
-            raise _error("operation-error", f"the buffer is already {buffer.native.map_state}")
+            raise wit_error("operation-error", f"the buffer is already {buffer.native.map_state}")
         try:
             buffer.native.map_sync(mode, offset or 0, size)
         except (wgpu.GPUError, RuntimeError, ValueError) as exc:
-            raise _error("operation-error", exc) from None
+            raise wit_error("operation-error", exc) from None
 
     @wit("[method]gpu-buffer.get-mapped-range-get-with-copy")
     def buffer_get_mapped_range(self, buffer: GpuBuffer, offset: int | None, size: int | None) -> bytes:
         if buffer.destroyed or buffer.native.map_state != "mapped":
-            raise _error("operation-error", "the buffer is not mapped")
+            raise wit_error("operation-error", "the buffer is not mapped")
         try:
             return bytes(buffer.native.read_mapped(offset or 0, size))
         except (wgpu.GPUError, RuntimeError, ValueError) as exc:
-            raise _error("range-error", exc) from None
+            raise wit_error("range-error", exc) from None
 
     @wit("[method]gpu-buffer.get-mapped-range-set-with-copy")
     def buffer_set_mapped_range(
         self, buffer: GpuBuffer, data: bytes, offset: int | None, size: int | None
     ) -> None:
         if buffer.destroyed or buffer.native.map_state != "mapped":
-            raise _error("operation-error", "the buffer is not mapped")
+            raise wit_error("operation-error", "the buffer is not mapped")
         if size is not None:
             if size > len(data):
-                raise _error("range-error", f"size {size} is larger than the {len(data)} bytes given")
+                raise wit_error("range-error", f"size {size} is larger than the {len(data)} bytes given")
             data = data[:size]
         try:
             buffer.native.write_mapped(data, offset or 0)
         except (wgpu.GPUError, RuntimeError, ValueError) as exc:
-            raise _error("range-error", exc) from None
+            raise wit_error("range-error", exc) from None
 
     @wit("[method]gpu-buffer.unmap")
     def buffer_unmap(self, buffer: GpuBuffer) -> None:
         if buffer.destroyed:
-            raise _error("abort-error", "the buffer was destroyed")
+            raise wit_error("abort-error", "the buffer was destroyed")
         if buffer.native.map_state != "unmapped":
             buffer.native.unmap()
 

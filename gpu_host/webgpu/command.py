@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wasmtime.component import Variant
-
-from ..linking import WitErr, record, wit
-from .convert import native, to_wgpu
+from ..linking import wit
+from .convert import extent, native, to_wgpu, wit_error
 from .objects import (
     GpuBindGroup,
     GpuBuffer,
@@ -21,10 +19,6 @@ from .objects import (
 )
 
 PassEncoder = GpuRenderPassEncoder | GpuComputePassEncoder
-
-
-def _extent(size: dict[str, Any]) -> tuple[int, int, int]:
-    return (size["width"], size.get("height") or 1, size.get("depth_or_array_layers") or 1)
 
 
 class CommandFunctions:
@@ -69,7 +63,7 @@ class CommandFunctions:
     ) -> None:
         call = "[method]gpu-command-encoder.copy-buffer-to-texture"
         native(encoder, call).copy_buffer_to_texture(
-            to_wgpu(source, call), to_wgpu(destination, call), _extent(size)
+            to_wgpu(source, call), to_wgpu(destination, call), extent(size)
         )
 
     @wit("[method]gpu-command-encoder.copy-texture-to-buffer")
@@ -82,7 +76,7 @@ class CommandFunctions:
     ) -> None:
         call = "[method]gpu-command-encoder.copy-texture-to-buffer"
         native(encoder, call).copy_texture_to_buffer(
-            to_wgpu(source, call), to_wgpu(destination, call), _extent(size)
+            to_wgpu(source, call), to_wgpu(destination, call), extent(size)
         )
 
     @wit("[method]gpu-command-encoder.copy-texture-to-texture")
@@ -95,7 +89,7 @@ class CommandFunctions:
     ) -> None:
         call = "[method]gpu-command-encoder.copy-texture-to-texture"
         native(encoder, call).copy_texture_to_texture(
-            to_wgpu(source, call), to_wgpu(destination, call), _extent(size)
+            to_wgpu(source, call), to_wgpu(destination, call), extent(size)
         )
 
     @wit("[method]gpu-command-encoder.clear-buffer")
@@ -155,12 +149,7 @@ class CommandFunctions:
         first = start or 0
         count = len(offsets) - first if length is None else length
         if first > len(offsets) or first + count > len(offsets):
-            raise WitErr(
-                record(
-                    kind=Variant("range-error"),
-                    message=f"dynamic offsets {first}+{count} exceed {len(offsets)}",
-                )
-            )
+            raise wit_error("range-error", f"dynamic offsets {first}+{count} exceed {len(offsets)}")
         native(encoder, call).set_bind_group(
             index, None if group is None else native(group, call), offsets[first : first + count]
         )

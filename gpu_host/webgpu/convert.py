@@ -12,9 +12,10 @@ from typing import Any
 from wasmtime.component import Variant
 
 from ..errors import GuestCallError
+from ..linking import WitErr, record
 from .objects import Destroyable, GpuObject, RecordGpuPipelineConstantValue
 
-__all__ = ["binding_resource", "layout", "native", "to_wgpu", "wit_dimension"]
+__all__ = ["binding_resource", "extent", "layout", "native", "to_wgpu", "wit_dimension", "wit_error"]
 
 _VIEW_DIMENSION = {
     "d1": "1d",
@@ -30,6 +31,19 @@ _VERTEX_FORMAT = {"unorm1010102": "unorm10-10-10-2"}
 def wit_dimension(value: str) -> str:
     """wgpu-py's `2d` back to the WIT's `d2`."""
     return {v: k for k, v in _VIEW_DIMENSION.items()}[value]
+
+
+def wit_error(kind: str, cause: BaseException | str) -> WitErr:
+    """The `err` of a webgpu result: its `{kind, message}` record, the message one line."""
+    message = (
+        cause if isinstance(cause, str) else (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    )
+    return WitErr(record(kind=Variant(kind), message=message))
+
+
+def extent(size: dict[str, Any]) -> tuple[int, int, int]:
+    """A gpu-extent3-d with WebGPU's defaults for the optional height and depth."""
+    return (size["width"], size.get("height") or 1, size.get("depth_or_array_layers") or 1)
 
 
 def native(obj: GpuObject, call: str) -> Any:

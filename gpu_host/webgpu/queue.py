@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import wgpu
-from wasmtime.component import Variant
 
 from ..errors import GuestCallError
-from ..linking import WitErr, record, wit
-from .command import _extent
-from .convert import native, to_wgpu
+from ..linking import wit
+from .convert import extent, native, to_wgpu, wit_error
 from .objects import GpuBuffer, GpuCommandBuffer, GpuQueue
 
 
@@ -59,7 +57,7 @@ class QueueFunctions:
         call = "[method]gpu-queue.write-buffer-with-copy"
         start = data_offset or 0
         if start > len(data) or (size is not None and start + size > len(data)):
-            raise WitErr(record(kind=Variant("operation-error"), message="data-offset/size exceed the data"))
+            raise wit_error("operation-error", "data-offset/size exceed the data")
         native(queue, call).write_buffer(native(buffer, call), buffer_offset, data, start, size)
 
     @wit("[method]gpu-queue.write-texture-with-copy")
@@ -73,5 +71,5 @@ class QueueFunctions:
     ) -> None:
         call = "[method]gpu-queue.write-texture-with-copy"
         native(queue, call).write_texture(
-            to_wgpu(destination, call), data, to_wgpu(layout, call), _extent(size)
+            to_wgpu(destination, call), data, to_wgpu(layout, call), extent(size)
         )
