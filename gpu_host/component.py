@@ -8,6 +8,7 @@ from pathlib import Path
 from wasmtime import Engine, WasmtimeError
 from wasmtime.component import Component
 
+from .compile_cache import CompileCache
 from .errors import ComponentError
 from .linking import split_import_name, unprovided_imports
 from .wit import versions_compatible
@@ -29,7 +30,11 @@ class GuestComponent:
 
 
 def load_component(
-    engine: Engine, path: Path, provided: dict[str, str], name: str | None = None
+    engine: Engine,
+    path: Path,
+    provided: dict[str, str],
+    name: str | None = None,
+    cache: CompileCache | None = None,
 ) -> GuestComponent:
     if not path.is_file():
         raise ComponentError(f"{path}: no such file")
@@ -42,7 +47,7 @@ def load_component(
     if data[:8] != COMPONENT_PREAMBLE:
         raise ComponentError(f"{path}: not a WebAssembly component")
     try:
-        component = Component(engine, data)
+        component = cache.component(engine, data) if cache else Component(engine, data)
     except WasmtimeError as exc:
         raise ComponentError(f"{path}: invalid component: {str(exc).strip().splitlines()[0]}") from None
     missing = unprovided_imports(component.type.imports(engine), provided)

@@ -1,0 +1,28 @@
+"""The wasmtime engine's settings: the ones that change compiled code, and so the compile cache key."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import wasmtime
+
+__all__ = ["EngineSettings"]
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Everything the runtime sets on `wasmtime.Config`.
+
+    Every field is part of the compile cache's key (`describe()`), so adding a setting here can never
+    load code compiled without it.
+    """
+
+    cranelift_opt_level: str = "speed"
+
+    def config(self) -> wasmtime.Config:
+        config = wasmtime.Config()
+        config.cranelift_opt_level = self.cranelift_opt_level
+        return config
+
+    def describe(self) -> str:
+        return ",".join(f"{name}={value!r}" for name, value in sorted(asdict(self).items()))
