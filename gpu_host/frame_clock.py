@@ -7,6 +7,7 @@ until the consumer asks again. That is the backpressure of ARCHITECTURE.md decis
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,11 +22,18 @@ __all__ = ["Frame", "FrameClock"]
 
 @dataclass(frozen=True)
 class Frame:
-    """One presented frame: RGB pixels, its number (from 0) and its guest time in seconds."""
+    """One presented frame: RGB pixels, its number (from 0) and its guest time in seconds.
+
+    `guest_seconds` is the wall time the guest spent on it (from taking the frame tick to calling
+    present); `readback_seconds` the time from present until the pixels were in host memory (GPU
+    work still queued, copy, map, RGBA to RGB). Benchmarks split the frame time with them.
+    """
 
     index: int
     time: float
     rgb: npt.NDArray[np.uint8]
+    guest_seconds: float = 0.0
+    readback_seconds: float = 0.0
 
     @property
     def width(self) -> int:
@@ -43,6 +51,7 @@ class FrameClock:
         self._wanted = False
         self._tick = False
         self._frame: Frame | None = None
+        self._ticked_at = time.perf_counter()
         self.index = 0  # the number of the next frame to be presented
         self.ended = False
 
@@ -77,16 +86,23 @@ class FrameClock:
     def take_tick(self) -> bool:
         with self._waker.lock:
             tick, self._tick = self._tick, False
+            if tick:
+                self._ticked_at = time.perf_counter()
             return tick
 
-    def deliver(self, rgb: npt.NDArray[np.uint8]) -> None:
-        """Hand a presented frame to the consumer, first waiting until it wants one."""
+    def deliver(self, rgb: npt.NDArray[np.uint8], presented_at: float, readback_seconds: float) -> None:
+        """Hand a presented frame to the consumer, first waiting until it wants one.
+
+        `presented_at` is the `time.perf_counter()` of the guest's present call."""
+        guest_seconds = max(0.0, presented_at - self._ticked_at)
         lock = self._waker.lock
         with lock:
             lock.wait_for(lambda: self._wanted or self._waker.stopping)
             if self._waker.stopping:
                 raise GuestStopped("the host is stopping this guest")
-            self._frame = Frame(self.index, self._clock.frame_time_ns(self.index) / NS, rgb)
+            self._frame = Frame(
+                self.index, self._clock.frame_time_ns(self.index) / NS, rgb, guest_seconds, readback_seconds
+            )
             self.index += 1
             # Time moves on here, in the guest's own thread, never when the consumer asks: what
             # the guest reads after a present is then the same on every run.

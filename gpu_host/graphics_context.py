@@ -7,6 +7,7 @@ size of the surface; `present` asks it for the pixels and hands them to the fram
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -83,8 +84,9 @@ class GraphicsContextHost(HostInterface):
         if current is None:
             raise GuestCallError(call, "nothing to present; call get-current-buffer first")
         context.current = None
+        presented_at = time.perf_counter()
         rgb = current.device.read_rgb(current.payload)
-        self.ctx.frames.deliver(rgb)
+        self.ctx.frames.deliver(rgb, presented_at, time.perf_counter() - presented_at)
 
     def _size(self, context: Context) -> tuple[int, int]:
         if context.surface is not None:

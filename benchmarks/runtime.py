@@ -1,0 +1,182 @@
+"""The runtime's figures: per-scene frame time split by stage, cold and warm start, one host call.
+
+    python -m benchmarks.runtime [--size 1280x720] [--frames 60] [--scenes cube,orbit]
+
+For each built-in scene at the given size, on this machine's adapter, after a warm-up:
+
+- fps: frames per second through the whole pipeline, one frame at a time (render, readback,
+  RGB to YUV 4:2:0, H.264 encode);
+- ms per frame (medians), split into guest (the guest's wasm and host calls, from its frame tick
+  to present), gpu+readback (from present to RGB pixels in host memory), rgb->yuv (PyAV's
+  swscale, BT.709 limited range, as `streamer render` writes) and encode (libx264, the render
+  job's settings);
+- cold start (compile with an empty compile cache, instantiate, first frame) and warm start (the
+  same with the cache filled by the cold start: a second process's start).
+
+Then the cost of one guest-to-host call (`gpu-supported-limits.max-bind-groups`) in microseconds,
+timed by the `call_loop` test guest inside wasm, minus the same loop without the call.
+
+Numbers are medians; compare them only with figures from the same run (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import wgpu
+from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
+
+from gpu_host import GuestOptions, Runtime
+from scenes.build import build_all, scene_path, test_guest_path
+from streamer.scenes import builtin_scenes
+
+
+@dataclass
+class SceneFigures:
+    name: str
+    fps: float
+    total_ms: float
+    guest_ms: float
+    readback_ms: float
+    convert_ms: float
+    encode_ms: float
+    cold_s: float
+    warm_s: float
+
+
+def ms(values: list[float]) -> float:
+    return statistics.median(values) * 1e3
+
+
+def start_time(runtime: Runtime, path: Path, size: tuple[int, int]) -> float:
+    """Seconds from `load` to the first frame's pixels."""
+    start = time.perf_counter()
+    component = runtime.load(path)
+    with runtime.run(component, GuestOptions(name=component.name, size=size)) as guest:
+        guest.next_frame()
+    return time.perf_counter() - start
+
+
+def measure_scene(name: str, size: tuple[int, int], frames: int, warmup: int) -> SceneFigures:
+    path = scene_path(name)
+    with tempfile.TemporaryDirectory() as cache:
+        cold = start_time(Runtime(cache_dir=Path(cache)), path, size)
+        warm_runtime = Runtime(cache_dir=Path(cache))
+        warm = start_time(warm_runtime, path, size)
+
+    codec = av.CodecContext.create("libx264", "w")
+    codec.width, codec.height = size
+    codec.pix_fmt = "yuv420p"
+    codec.framerate = Fraction(30)
+    codec.time_base = Fraction(1, 30)
+    reformatter = VideoReformatter()
+    totals: list[float] = []
+    guest_s: list[float] = []
+    readback_s: list[float] = []
+    convert_s: list[float] = []
+    encode_s: list[float] = []
+    component = warm_runtime.load(path)
+    with warm_runtime.run(component, GuestOptions(name=name, size=size)) as guest:
+        for index in range(warmup + frames):
+            start = time.perf_counter()
+            frame = guest.next_frame()
+            rendered = time.perf_counter()
+            rgb = av.VideoFrame.from_ndarray(frame.rgb, format="rgb24")
+            yuv = reformatter.reformat(
+                rgb,
+                format="yuv420p",
+                src_colorspace=Colorspace.ITU709,
+                dst_colorspace=Colorspace.ITU709,
+                dst_color_range=ColorRange.MPEG,
+            )
+            yuv.pts = index
+            converted = time.perf_counter()
+            codec.encode(yuv)
+            encoded = time.perf_counter()
+            if index >= warmup:
+                totals.append(encoded - start)
+                guest_s.append(frame.guest_seconds)
+                readback_s.append(frame.readback_seconds)
+                convert_s.append(converted - rendered)
+                encode_s.append(encoded - converted)
+    codec.encode(None)
+    return SceneFigures(
+        name, 1 / statistics.median(totals), ms(totals), ms(guest_s), ms(readback_s), ms(convert_s),
+        ms(encode_s), cold, warm,
+    )  # fmt: skip
+
+
+def call_cost_us(runtime: Runtime, calls: int = 20000) -> tuple[float, int]:
+    """Median microseconds per `max-bind-groups` call over the guest's rounds, and the value it read."""
+    lines: list[str] = []
+    options = GuestOptions(
+        name="call_loop",
+        size=(64, 64),
+        virtual_time=False,
+        env=(("CALLS", str(calls)),),
+        sink=lambda _g, _s, line: lines.append(line),
+    )
+    with runtime.run(runtime.load(test_guest_path("call_loop")), options) as guest:
+        guest.next_frame()
+    rounds = [json.loads(line) for line in lines]
+    per_call = [(r["call_ns"] - r["loop_ns"]) / r["calls"] / 1e3 for r in rounds]
+    return statistics.median(per_call), int(rounds[-1]["max_bind_groups"])
+
+
+def main() -> None:
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())  # else the Vulkan loader complains
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
+    parser.add_argument("--frames", type=int, default=60, help="frames measured per scene (default 60)")
+    parser.add_argument("--warmup", type=int, default=10, help="frames before measuring (default 10)")
+    parser.add_argument("--scenes", help="comma-separated scene names (default: every built-in scene)")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    scenes = args.scenes.split(",") if args.scenes else builtin_scenes()
+    build_all()
+    info = wgpu.gpu.request_adapter_sync(power_preference="high-performance").info
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or platform.system()}, python {platform.python_version()}"
+    )
+    print(
+        f"adapter: {info['device']} ({info['backend_type']}, {info['adapter_type']}), {info['description']}"
+    )
+    print(f"size {width}x{height}, {args.frames} frames after {args.warmup} warm-up, medians\n")
+    header = (
+        "scene",
+        "fps",
+        "ms/frame",
+        "guest",
+        "gpu+readback",
+        "rgb->yuv",
+        "encode",
+        "cold start",
+        "warm start",
+    )
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for name in scenes:
+        f = measure_scene(name, (width, height), args.frames, args.warmup)
+        print(
+            f"| {f.name} | {f.fps:.1f} | {f.total_ms:.2f} | {f.guest_ms:.2f} | {f.readback_ms:.2f} | "
+            f"{f.convert_ms:.2f} | {f.encode_ms:.2f} | {f.cold_s:.2f} s | {f.warm_s:.2f} s |",
+            flush=True,
+        )
+    cost, value = call_cost_us(Runtime())
+    print(f"\nguest-to-host call (gpu-supported-limits.max-bind-groups -> {value}): {cost:.2f} us")
+
+
+if __name__ == "__main__":
+    main()
