@@ -1,4 +1,4 @@
-"""The `streamer` command: `render` (headless render-farm job), `doctor`, `scenes`."""
+"""The `streamer` command: `serve` (stream to browsers), `render` (headless job), `doctor`, `scenes`."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from gpu_host import ComponentError
+from gpu_host import ComponentError, Runtime
 from gpu_host.events import EventError, load_script
 
 from .doctor import doctor
+from .encoder import CODECS, EncoderSettings
 from .render import RenderJob, render
 from .scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
+from .server import IceServer, ServeConfig, serve
+from .worker import WorkerConfig
 
 __all__ = ["main"]
 
@@ -62,7 +65,66 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-v", "--verbose", action="store_true", help="list the functions not implemented")
 
     sub.add_parser("scenes", help="list the built-in scenes")
+
+    s = sub.add_parser("serve", help="stream a scene to browsers over WebRTC, one worker per viewer")
+    s.add_argument("--scene", default=DEFAULT_SCENE, help="a built-in scene's name or a component path")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    s.add_argument("--size", type=_size, default=(1280, 720), help="initial surface size (default 1280x720)")
+    s.add_argument("--fps", type=_positive_float, default=30.0, help="frames per second (default 30)")
+    s.add_argument("--codec", choices=CODECS, default="h264", help="video codec (default h264)")
+    s.add_argument("--bitrate", type=_bitrate, default=4_000_000, help="target bitrate, e.g. 4M or 800k")
+    s.add_argument(
+        "--ice-server",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a STUN or TURN server (repeatable; none by default, so no traffic leaves the machine)",
+    )
+    s.add_argument("--ice-username", help="username for the TURN servers")
+    s.add_argument("--ice-credential", help="credential for the TURN servers")
+    s.add_argument("--max-sessions", type=_positive_int, default=8, help="viewers at once (default 8)")
     return parser
+
+
+def _bitrate(text: str) -> int:
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:].lower(), 1)
+    try:
+        value = int(float(text[:-1] if scale != 1 else text) * scale)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected bits per second such as 4M or 800k, got {text!r}"
+        ) from None
+    if not 10_000 <= value <= 200_000_000:
+        raise argparse.ArgumentTypeError("bitrate must be between 10k and 200M")
+    return value
+
+
+def _serve(args: argparse.Namespace) -> int:
+    component = resolve_scene(args.scene)
+    name = args.scene if args.scene in builtin_scenes() else component.stem
+    try:
+        Runtime().load(component, name)  # a missing or broken scene fails here, in one line
+    except ComponentError as exc:
+        return _fail(str(exc))
+    ice = tuple(
+        IceServer(url, args.ice_username, args.ice_credential) if url.startswith("turn") else IceServer(url)
+        for url in args.ice_server
+    )
+    worker = WorkerConfig(
+        component=component,
+        name=name,
+        size=args.size,
+        encoder=EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps),
+    )
+    config = ServeConfig(
+        worker=worker, host=args.host, port=args.port, ice_servers=ice, max_sessions=args.max_sessions
+    )
+    try:
+        serve(config)
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    return 0
 
 
 def _fail(message: str) -> int:
@@ -76,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
     if args.command == "doctor":
         return doctor(verbose=args.verbose)
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "scenes":
         for name in builtin_scenes():
             print(name)

@@ -1,0 +1,86 @@
+"""What the server's main process and a session's worker process say to each other over their pipe.
+
+Main to worker: `Credit`, `Events`, `Keyframe`, `SetProbe`, `Stop`. Worker to main: `Started`,
+`EncodedFrame`, `Ended`. All small and picklable; frames travel encoded, never as pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gpu_host.events import InputEvent
+
+from .encoder import EncodedPacket
+
+__all__ = [
+    "Credit",
+    "EncodedFrame",
+    "Ended",
+    "Events",
+    "Keyframe",
+    "SetProbe",
+    "Started",
+    "Stop",
+    "ToMain",
+    "ToWorker",
+]
+
+
+@dataclass(frozen=True)
+class Credit:
+    """The viewer took frames: the worker may render this many more (frames are pulled)."""
+
+    frames: int
+
+
+@dataclass(frozen=True)
+class Events:
+    """Input for the guest, with each event's client sequence number; applied before the next frame."""
+
+    items: tuple[tuple[InputEvent, int], ...]
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A viewer joined or lost pictures (PLI/FIR): make the next frame a keyframe."""
+
+
+@dataclass(frozen=True)
+class SetProbe:
+    """Stamp the input marker (streamer/marker.py) into frames, or stop."""
+
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Stop:
+    """End the guest and the worker."""
+
+
+@dataclass(frozen=True)
+class Started:
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class EncodedFrame:
+    """One rendered, encoded frame and where its time went (milliseconds)."""
+
+    packets: tuple[EncodedPacket, ...]
+    index: int
+    seq: int  # the last input event applied before it was rendered
+    guest_ms: float
+    readback_ms: float
+    encode_ms: float
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The session is over: the guest ended, failed or hung, or the worker could not start."""
+
+    reason: str
+
+
+ToWorker = Credit | Events | Keyframe | SetProbe | Stop
+ToMain = Started | EncodedFrame | Ended

@@ -1,0 +1,285 @@
+"""One viewer's session in the main process: its peer connection, data channel, worker and video track.
+
+The session owns its tasks and its worker and ends all of them in `close`, whatever ends it: the
+viewer leaving (connection closed or failed, or silent past the heartbeat timeout), the guest
+ending, failing or hanging, the worker dying, or the server shutting down. The viewer is told why
+in an `ended` message while the data channel is still open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.exceptions import OperationError
+from aiortc.rtcrtpsender import RTCRtpSender
+
+from .encoder import EncodedPacket
+from .messages import Credit, EncodedFrame, Ended, Events, Keyframe, SetProbe, Started, ToMain
+from .metrics import Metrics
+from .protocol import Input, Ping, Probe, ProtocolError, key_names, parse_client_message, server_message
+from .track import PacketTrack
+from .worker import WorkerConfig
+from .worker_process import WorkerProcess
+
+__all__ = ["OfferError", "Session", "SessionLimits"]
+
+log = logging.getLogger(__name__)
+
+MIME_TYPES = {"h264": "video/H264", "vp8": "video/VP8"}
+INITIAL_CREDIT = 2  # frames the worker may render ahead of the viewer taking them
+
+
+class OfferError(ValueError):
+    """The viewer's offer cannot be answered; the text says what the client should change."""
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    heartbeat_timeout: float = 10.0  # seconds without any data-channel message before the session ends
+    event_rate: float = 240.0  # input events per second, sustained, per session
+    event_burst: int = 480  # and in one burst
+    error_report_interval: float = 1.0  # at most one `error` message to the viewer per interval
+    stall_timeout: float = 20.0  # seconds with frames owed but none coming before the worker is killed
+
+
+class TokenBucket:
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self.tokens = float(burst)
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Session:
+    def __init__(
+        self,
+        worker_config: WorkerConfig,
+        rtc_config: RTCConfiguration,
+        metrics: Metrics,
+        limits: SessionLimits,
+        on_closed: Callable[[Session], None],
+    ) -> None:
+        self.id = secrets.token_hex(8)
+        self.worker_config = replace(worker_config, name=f"{worker_config.name}-{self.id[:6]}")
+        self.metrics = metrics
+        self.limits = limits
+        self._on_closed = on_closed
+        self.pc = RTCPeerConnection(rtc_config)
+        self.track = PacketTrack(self._frame_taken)
+        self.channel: object | None = None
+        self.worker: WorkerProcess | None = None
+        self.ended_reason: str | None = None
+        self.frames_sent = 0
+        self.size = worker_config.size
+        self._bucket = TokenBucket(limits.event_rate, limits.event_burst)
+        self._last_heard = time.monotonic()
+        self._last_frame = time.monotonic()
+        self._owed = 0
+        self._errors_unreported = 0
+        self._last_error_report = 0.0
+        self._closing: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self.closed = asyncio.Event()
+
+    # --- signalling -------------------------------------------------------------------------------
+
+    async def answer(self, offer: RTCSessionDescription) -> RTCSessionDescription:
+        """Answer the viewer's offer and start the worker; OfferError when the offer cannot work."""
+        codec = self.worker_config.encoder.codec
+        mime = MIME_TYPES[codec]
+        # aiortc settles the codecs when it applies the offer, so the transceiver and its codec
+        # preference must exist before: the offer's video m-line then attaches to it.
+        transceiver = self.pc.addTransceiver(self.track, direction="sendonly")
+        capabilities = RTCRtpSender.getCapabilities("video").codecs
+        transceiver.setCodecPreferences([c for c in capabilities if c.mimeType == mime])
+        if "m=video" not in offer.sdp:
+            raise OfferError("the offer has no video: add a recvonly video transceiver")
+        try:
+            await self.pc.setRemoteDescription(offer)
+        except OperationError:  # aiortc's word for "no codec in common"
+            raise OfferError(f"the browser did not offer {mime}; try another --codec") from None
+        sender = transceiver.sender
+        self._watch_keyframe_requests(sender)
+        self.pc.on("datachannel", self._on_datachannel)
+        self.pc.on("connectionstatechange", self._on_connection_state)
+        answer = await self.pc.createAnswer()
+        await self.pc.setLocalDescription(answer)
+        local = self.pc.localDescription
+        if f" {mime.split('/')[1]}/90000" not in local.sdp:
+            raise OfferError(f"the browser did not offer {mime}; try another --codec")
+        return RTCSessionDescription(sdp=local.sdp, type=local.type)
+
+    def start(self) -> None:
+        """Spawn the worker (after `answer`): the guest starts rendering for this viewer."""
+        loop = asyncio.get_running_loop()
+        self.worker = WorkerProcess(self.worker_config, self._on_worker_message, loop)
+        self.worker.send(Credit(INITIAL_CREDIT))
+        self._owed = INITIAL_CREDIT
+        self._watchdog = asyncio.create_task(self._watch(), name=f"session {self.id} watchdog")
+        self.metrics.sessions.inc()
+        self.metrics.sessions_started.inc()
+
+    def _watch_keyframe_requests(self, sender: RTCRtpSender) -> None:
+        """aiortc acts on PLI/FIR only for frames it encodes itself; ours come encoded, so the
+        request is forwarded to the worker's encoder (see FIELD-NOTES)."""
+        original = sender._send_keyframe
+
+        def keyframe_requested() -> None:
+            original()
+            self.metrics.keyframe_requests.inc()
+            if self.worker is not None:
+                self.worker.send(Keyframe())
+
+        sender._send_keyframe = keyframe_requested  # type: ignore[method-assign]
+
+    # --- the viewer -------------------------------------------------------------------------------
+
+    def _on_datachannel(self, channel: object) -> None:
+        self.channel = channel
+        channel.on("message", self._on_message)  # type: ignore[attr-defined]
+        self._last_heard = time.monotonic()
+        size = self.size
+        self._send(
+            "hello",
+            session=self.id,
+            width=size[0],
+            height=size[1],
+            fps=self.worker_config.encoder.fps,
+            codec=self.worker_config.encoder.codec,
+            max_width=self.worker_config.max_surface_size[0],
+            max_height=self.worker_config.max_surface_size[1],
+            keys=key_names(),
+        )
+
+    def _on_connection_state(self) -> None:
+        state = self.pc.connectionState
+        if state in ("failed", "closed"):
+            self.close(f"viewer connection {state}", cause="disconnected")
+
+    def _on_message(self, text: str | bytes) -> None:
+        self._last_heard = time.monotonic()
+        try:
+            message = parse_client_message(text)
+        except ProtocolError as exc:
+            self._refuse("invalid", str(exc))
+            return
+        if isinstance(message, Ping):
+            self._send("pong", t=message.t)
+        elif isinstance(message, Probe):
+            if self.worker is not None:
+                self.worker.send(SetProbe(message.enabled))
+        elif isinstance(message, Input):
+            if not self._bucket.take():
+                self._refuse("rate", "too many input events; slow down (events are being dropped)")
+                return
+            if self.worker is None or not self.worker.send(Events(((message.event, message.seq),))):
+                self._refuse("backlog", "the guest is not keeping up with input; event dropped")
+                return
+            self.metrics.input_events.inc()
+
+    def _refuse(self, reason: str, text: str) -> None:
+        self.metrics.input_dropped.labels(reason).inc()
+        self._errors_unreported += 1
+        now = time.monotonic()
+        if now - self._last_error_report >= self.limits.error_report_interval:
+            self._send("error", message=text, dropped=self._errors_unreported)
+            self._errors_unreported = 0
+            self._last_error_report = now
+
+    def _send(self, kind: str, **fields: object) -> None:
+        channel = self.channel
+        if channel is not None and getattr(channel, "readyState", "") == "open":
+            channel.send(server_message(kind, **fields))  # type: ignore[attr-defined]
+
+    # --- the worker -------------------------------------------------------------------------------
+
+    def _on_worker_message(self, message: ToMain) -> None:
+        if isinstance(message, EncodedFrame):
+            self._last_frame = time.monotonic()
+            m = self.metrics
+            m.frames_rendered.inc()
+            m.guest_ms.observe(message.guest_ms)
+            m.readback_ms.observe(message.readback_ms)
+            m.encode_ms.observe(message.encode_ms)
+            if not message.packets:
+                self._give_credit()
+                return
+            m.frames_encoded.inc()
+            self._owed -= 1
+            for i, packet in enumerate(message.packets):
+                self.track.push(packet.to_av(), last_of_frame=i == len(message.packets) - 1)
+                self._note_size(packet)
+        elif isinstance(message, Started):
+            log.info("session %s: worker %s started", self.id, self.worker and self.worker.pid)
+        elif isinstance(message, Ended):
+            self.metrics.errors.labels("guest").inc()
+            self.close(message.reason, cause="guest")
+
+    def _note_size(self, packet: EncodedPacket) -> None:
+        self.size = packet.size
+
+    def _frame_taken(self) -> None:
+        self.frames_sent += 1
+        self.metrics.frames_sent.inc()
+        self._give_credit()
+
+    def _give_credit(self) -> None:
+        if self.worker is not None:
+            self.worker.send(Credit(1))
+            self._owed += 1
+
+    async def _watch(self) -> None:
+        """End the session when the viewer falls silent or the worker stops producing frames."""
+        while True:
+            await asyncio.sleep(1.0)
+            now = time.monotonic()
+            if self.channel is not None and now - self._last_heard > self.limits.heartbeat_timeout:
+                self.close(
+                    f"viewer silent for {self.limits.heartbeat_timeout:.0f} s (connection lost)",
+                    cause="disconnected",
+                )
+                return
+            if self._owed > 0 and now - self._last_frame > self.limits.stall_timeout:
+                if self.worker is not None:
+                    self.worker.kill()
+                self.close(f"no frame for {self.limits.stall_timeout:.0f} s: worker stopped", cause="stalled")
+                return
+
+    # --- the end ----------------------------------------------------------------------------------
+
+    def close(self, reason: str, cause: str = "closed") -> asyncio.Task[None]:
+        """End the session (idempotent); the returned task finishes when everything is freed."""
+        if self._closing is None:
+            self.ended_reason = reason
+            log.info("session %s ended: %s", self.id, reason)
+            self.metrics.sessions_ended.labels(cause).inc()
+            self._closing = asyncio.get_running_loop().create_task(self._close(reason))
+        return self._closing
+
+    async def _close(self, reason: str) -> None:
+        self._send("ended", reason=reason)
+        await asyncio.sleep(0.1)  # let the `ended` message leave before the transport goes
+        watchdog = self._watchdog
+        if watchdog is not None and watchdog is not asyncio.current_task():
+            watchdog.cancel()
+        self.track.end()
+        if self.worker is not None:
+            await self.worker.stop()
+            self.metrics.sessions.dec()
+        await self.pc.close()
+        self._on_closed(self)
+        self.closed.set()

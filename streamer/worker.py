@@ -1,0 +1,133 @@
+"""A session's worker process: the guest, its GPU device, the frame clock, readback and the encoder.
+
+Started with spawn (ARCHITECTURE.md, decision 3), so a guest or driver that crashes or hangs takes
+down one session only. The loop renders a frame when the viewer has credit for one and the frame's
+time has come, applies queued input atomically with the frame tick, stamps the input marker if
+asked, encodes, and sends the packets up the pipe.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from gpu_host import ComponentError, GuestEnded, GuestError, GuestOptions, Runtime
+
+from .encoder import RTP_CLOCK, EncoderSettings, VideoEncoder
+from .marker import stamp_marker
+from .messages import Credit, EncodedFrame, Ended, Events, Keyframe, SetProbe, Started, Stop, ToWorker
+
+__all__ = ["WorkerConfig", "worker_main"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Everything a worker needs; picklable, sent once at spawn."""
+
+    component: Path
+    name: str
+    size: tuple[int, int] = (1280, 720)
+    encoder: EncoderSettings = field(default_factory=EncoderSettings)
+    max_surface_size: tuple[int, int] = (1920, 1080)
+    frame_timeout: float = 10.0  # seconds a guest may take for one frame before it counts as hung
+    seed: int | None = None
+
+
+def worker_main(config: WorkerConfig, conn: Connection) -> None:
+    """The worker process's entry point; always ends by sending `Ended` (unless the pipe is gone)."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    try:
+        reason = _serve(config, conn)
+    except (BrokenPipeError, EOFError, ConnectionResetError):
+        reason = None  # the main process went away; nobody to tell
+    except Exception as exc:  # the worker's own failure still reaches the viewer as one line
+        log.exception("worker failed")
+        reason = f"worker failed: {type(exc).__name__}: {exc}"
+    if reason is not None:
+        try:
+            conn.send(Ended(reason))
+        except OSError:
+            pass
+    conn.close()
+    # A guest spinning inside wasm cannot be interrupted (yet); leaving at once is how its thread ends.
+    os._exit(0)
+
+
+def _serve(config: WorkerConfig, conn: Connection) -> str | None:
+    runtime = Runtime()
+    try:
+        component = runtime.load(config.component, config.name)
+    except ComponentError as exc:
+        return str(exc)
+    settings = config.encoder
+    options = GuestOptions(
+        name=config.name,
+        size=config.size,
+        fps=settings.fps,
+        virtual_time=False,
+        seed=config.seed,
+        max_surface_size=config.max_surface_size,
+    )
+    encoder = VideoEncoder(settings)
+    period = 1.0 / settings.fps
+    credit = 0
+    probe = False
+    seq = 0
+    pending: list[tuple[object, int]] = []
+    started = time.monotonic()
+    due = started
+    with runtime.run(component, options) as guest:
+        conn.send(Started(*config.size))
+        while True:
+            wait = max(0.0, due - time.monotonic()) if credit > 0 else 1.0
+            if conn.poll(wait):
+                message: ToWorker = conn.recv()
+                if isinstance(message, Credit):
+                    credit += message.frames
+                elif isinstance(message, Events):
+                    pending.extend(message.items)
+                elif isinstance(message, Keyframe):
+                    encoder.request_keyframe()
+                elif isinstance(message, SetProbe):
+                    probe = message.enabled
+                elif isinstance(message, Stop):
+                    return None
+                continue
+            if credit <= 0 or time.monotonic() < due:
+                continue
+            events = [event for event, _ in pending]
+            if pending:
+                seq = pending[-1][1]
+            pending.clear()
+            try:
+                frame = guest.next_frame(timeout=config.frame_timeout, events=events)  # type: ignore[arg-type]
+            except GuestEnded as exc:
+                return str(exc)
+            except GuestError as exc:
+                return str(exc)
+            shown = time.monotonic()
+            if probe:
+                stamp_marker(frame.rgb, seq)
+            packets = encoder.encode(frame.rgb, round((shown - started) * RTP_CLOCK))
+            encoded = time.monotonic()
+            credit -= 1
+            conn.send(
+                EncodedFrame(
+                    tuple(packets),
+                    frame.index,
+                    seq,
+                    frame.guest_seconds * 1e3,
+                    frame.readback_seconds * 1e3,
+                    (encoded - shown) * 1e3,
+                )
+            )
+            due += period
+            if due < time.monotonic() - period:
+                due = time.monotonic()  # fell behind (slow guest or viewer): do not burst to catch up
