@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Self
 
 import aiohttp
+import av
 import numpy as np
 import numpy.typing as npt
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -79,9 +80,14 @@ class Viewer:
                 frame = await track.recv()
             except MediaStreamError:
                 return
+            assert isinstance(frame, av.VideoFrame)
             self.frames_received += 1
             self.frames.append(
-                ReceivedFrame(frame.to_ndarray(format="rgb24"), time.monotonic(), bool(frame.key_frame))
+                ReceivedFrame(
+                    np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8),
+                    time.monotonic(),
+                    bool(frame.key_frame),
+                )
             )
             del self.frames[: -self.keep_frames]
             self._new_frame.set()
