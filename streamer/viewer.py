@@ -36,6 +36,7 @@ class Viewer:
 
     url: str
     keep_frames: int = 600
+    ping_interval: float | None = 2.0  # like the page; None to test the server's heartbeat timeout
     frames: list[ReceivedFrame] = field(default_factory=list)
     messages: list[dict[str, object]] = field(default_factory=list)
     frames_received: int = 0
@@ -50,7 +51,7 @@ class Viewer:
         self._new_frame = asyncio.Event()
         self._new_message = asyncio.Event()
         self.channel_open = asyncio.Event()
-        self.channel.on("open", self.channel_open.set)
+        self.channel.on("open", self._on_open)
         self.pc.on("track", self._on_track)
 
     async def __aenter__(self) -> Self:
@@ -70,6 +71,16 @@ class Viewer:
                 raise RuntimeError(f"offer refused ({response.status}): {body.get('error')}")
         self.answer_sdp = body["sdp"]
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=body["sdp"], type=body["type"]))
+
+    def _on_open(self) -> None:
+        self.channel_open.set()
+        if self.ping_interval is not None:
+            self._tasks.append(asyncio.ensure_future(self._ping(self.ping_interval)))
+
+    async def _ping(self, interval: float) -> None:
+        while self.channel.readyState == "open":
+            self.channel.send(json.dumps({"v": 1, "type": "ping"}))
+            await asyncio.sleep(interval)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         self._tasks.append(asyncio.ensure_future(self._receive(track)))

@@ -48,6 +48,11 @@ class WorkerProcess:
     def pid(self) -> int | None:
         return self._process.pid
 
+    @property
+    def exitcode(self) -> int | None:
+        """None while the process runs; negative for a signal, as in `multiprocessing`."""
+        return self._process.exitcode
+
     def send(self, message: ToWorker) -> bool:
         """Queue a message for the worker without blocking; False when the queue is full (dropped)."""
         try:

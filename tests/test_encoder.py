@@ -1,0 +1,89 @@
+"""The live encoder: decodable H.264 and VP8, keyframes when asked and at the interval, any size."""
+
+from __future__ import annotations
+
+import av
+import numpy as np
+import pytest
+
+from streamer.encoder import EncodedPacket, EncoderSettings, VideoEncoder
+from streamer.marker import read_marker, stamp_marker
+
+ORANGE = (255, 102, 0)
+
+
+def decode(codec: str, packets: list[EncodedPacket]) -> list[np.ndarray]:
+    decoder = av.CodecContext.create("h264" if codec == "h264" else "vp8", "r")
+    frames = []
+    for packet in packets:
+        for frame in decoder.decode(av.Packet(packet.data)):
+            assert isinstance(frame, av.VideoFrame)
+            frames.append(frame.to_ndarray(format="rgb24"))
+    return frames
+
+
+def picture(width: int, height: int, index: int = 0) -> np.ndarray:
+    rgb = np.zeros((height, width, 3), np.uint8)
+    rgb[:] = ORANGE
+    rgb[:, (index * 4) % width] = 255  # a moving line, so frames differ
+    return rgb
+
+
+@pytest.mark.parametrize("codec", ["h264", "vp8"])
+def test_each_frame_comes_out_at_once_and_decodes(codec: str) -> None:
+    encoder = VideoEncoder(EncoderSettings(codec=codec))  # type: ignore[arg-type]
+    packets = []
+    for index in range(10):
+        out = encoder.encode(picture(96, 64, index), timestamp=index * 3000)
+        assert len(out) == 1, "no look-ahead: one packet per frame, from the same call"
+        assert out[0].timestamp == index * 3000
+        packets += out
+    assert packets[0].keyframe and not any(p.keyframe for p in packets[1:])
+    frames = decode(codec, packets)
+    assert len(frames) == 10
+    assert np.all(np.abs(frames[-1][32, 80].astype(int) - ORANGE) <= 6), frames[-1][32, 80]
+
+
+def test_keyframes_on_request_and_at_the_interval() -> None:
+    encoder = VideoEncoder(EncoderSettings(fps=10, keyframe_interval=1.0))
+    keys = [encoder.encode(picture(64, 48, i), i)[0].keyframe for i in range(25)]
+    assert [i for i, key in enumerate(keys) if key] == [0, 10, 20]
+    encoder.request_keyframe()
+    assert encoder.encode(picture(64, 48), 26)[0].keyframe
+    assert not encoder.encode(picture(64, 48), 27)[0].keyframe
+
+
+def test_odd_and_changing_sizes() -> None:
+    encoder = VideoEncoder(EncoderSettings())
+    first = encoder.encode(picture(95, 63), 0)[0]
+    assert first.size == (96, 64)
+    second = encoder.encode(picture(95, 63, 1), 1)[0]
+    resized = encoder.encode(picture(160, 120), 2)[0]
+    assert resized.keyframe and resized.size == (160, 120)  # a new size restarts the stream
+    assert not second.keyframe
+
+
+@pytest.mark.parametrize("codec", ["h264", "vp8"])
+def test_the_marker_survives_encoding(codec: str) -> None:
+    encoder = VideoEncoder(EncoderSettings(codec=codec, bitrate=300_000))  # type: ignore[arg-type]
+    values = [0, 1, 0xBEEF, 65535, 12345]
+    packets = []
+    rng = np.random.default_rng(1)
+    for index, value in enumerate(values):
+        rgb = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)  # noise: the worst case for a codec
+        assert stamp_marker(rgb, value)
+        packets += encoder.encode(rgb, index)
+    assert [read_marker(frame) for frame in decode(codec, packets)] == values
+
+
+def test_no_marker_reads_as_none_and_small_frames_are_left_alone() -> None:
+    assert read_marker(picture(160, 120)) is None
+    small = picture(100, 20)
+    assert not stamp_marker(small, 5) and np.array_equal(small, picture(100, 20))
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="unknown codec"):
+        EncoderSettings(codec="h265")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="bitrate"):
+        EncoderSettings(bitrate=5)
