@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import GuestCallError
+from .frame_clock import FrameFormat
 from .graphics_context import AbstractBuffer, Context
 from .linking import HostInterface, wit
 from .resources import Resource
@@ -32,10 +33,11 @@ class FrameBufferDevice(Resource):
     def new_buffer(self, width: int, height: int) -> object:
         return PixelBuffer(width, height)
 
-    def read_rgb(self, payload: object) -> npt.NDArray[np.uint8]:
+    def read_pixels(self, payload: object, fmt: FrameFormat) -> tuple[npt.NDArray[np.uint8], FrameFormat]:
+        """Always RGB: the pixels are already on the CPU, and the encoder converts them."""
         assert isinstance(payload, PixelBuffer)
         bgrx = np.frombuffer(payload.data, dtype=np.uint8).reshape(payload.height, payload.width, 4)
-        return np.ascontiguousarray(bgrx[:, :, 2::-1])
+        return np.ascontiguousarray(bgrx[:, :, 2::-1]), "rgb24"
 
 
 class FrameBufferHost(HostInterface):

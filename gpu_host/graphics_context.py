@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import GuestCallError
+from .frame_clock import FrameFormat
 from .linking import HostInterface, wit
 from .resources import Resource
 
@@ -31,8 +32,9 @@ class ContextDevice(Protocol):
         """A buffer (payload of an abstract-buffer) to draw the next frame into."""
         ...
 
-    def read_rgb(self, payload: object) -> npt.NDArray[np.uint8]:
-        """The buffer's pixels as (height, width, 3) RGB; a GuestCallError if it cannot be read."""
+    def read_pixels(self, payload: object, fmt: FrameFormat) -> tuple[npt.NDArray[np.uint8], FrameFormat]:
+        """The buffer's pixels in `fmt` if the device can give it, else in "rgb24"; with the format
+        given. A GuestCallError if it cannot be read."""
         ...
 
 
@@ -85,8 +87,11 @@ class GraphicsContextHost(HostInterface):
             raise GuestCallError(call, "nothing to present; call get-current-buffer first")
         context.current = None
         presented_at = time.perf_counter()
-        rgb = current.device.read_rgb(current.payload)
-        self.ctx.frames.deliver(rgb, presented_at, time.perf_counter() - presented_at)
+        size = self._size(context)
+        pixels, fmt = current.device.read_pixels(current.payload, self.ctx.options.frame_format)
+        if fmt == "rgb24":
+            size = (pixels.shape[1], pixels.shape[0])
+        self.ctx.frames.deliver(pixels, fmt, size, presented_at, time.perf_counter() - presented_at)
 
     def _size(self, context: Context) -> tuple[int, int]:
         if context.surface is not None:

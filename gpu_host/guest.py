@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .clock import GuestClock
-from .frame_clock import FrameClock
+from .frame_clock import FrameClock, FrameFormat
 from .output import GuestOutput, LineSink, print_line
 from .resources import HandleTable
 from .waker import Waker
@@ -28,6 +28,7 @@ class GuestOptions:
     env: tuple[tuple[str, str], ...] = ()
     args: tuple[str, ...] = ()
     input_queue_limit: int = 256  # per event kind; the oldest event is dropped past it
+    frame_format: FrameFormat = "rgb24"  # "yuv420p": converted on the GPU, for encoders
     sink: LineSink = field(default=print_line, compare=False)
 
 

@@ -21,6 +21,8 @@ import numpy.typing as npt
 from av.stream import Stream
 from av.video.frame import PictureType
 
+from gpu_host.frame_clock import FrameFormat
+
 VideoPacket: TypeAlias = "av.Packet[Stream]"  # what aiortc's packetizers read
 
 __all__ = ["CODECS", "EncodedPacket", "EncoderSettings", "VideoEncoder"]
@@ -85,17 +87,26 @@ class VideoEncoder:
         """Make the next frame a keyframe (a new viewer, or a PLI/FIR from one)."""
         self._keyframe_wanted = True
 
-    def encode(self, rgb: npt.NDArray[np.uint8], timestamp: int) -> list[EncodedPacket]:
-        """Encode one (height, width, 3) RGB frame shown at `timestamp` (RTP 90 kHz units)."""
-        height, width = rgb.shape[:2]
-        padded = (width + width % 2, height + height % 2)  # 4:2:0 needs even sizes
-        if padded != self._size:
-            self._open(padded)
-        if padded != (width, height):
-            rgb = np.pad(rgb, ((0, padded[1] - height), (0, padded[0] - width), (0, 0)), "edge")
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
-            format="yuv420p"
-        )
+    def encode(
+        self, pixels: npt.NDArray[np.uint8], timestamp: int, fmt: FrameFormat = "rgb24"
+    ) -> list[EncodedPacket]:
+        """Encode one frame shown at `timestamp` (RTP 90 kHz units): (height, width, 3) RGB, or
+        I420 planes as `gpu_host.Frame.pixels` holds them for "yuv420p" (no conversion here)."""
+        if fmt == "yuv420p":
+            padded = (pixels.shape[1], pixels.shape[0] * 2 // 3)
+            if padded != self._size:
+                self._open(padded)
+            frame = av.VideoFrame.from_ndarray(pixels, format="yuv420p")
+        else:
+            height, width = pixels.shape[:2]
+            padded = (width + width % 2, height + height % 2)  # 4:2:0 needs even sizes
+            if padded != self._size:
+                self._open(padded)
+            if padded != (width, height):
+                pixels = np.pad(pixels, ((0, padded[1] - height), (0, padded[0] - width), (0, 0)), "edge")
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24").reformat(
+                format="yuv420p"
+            )
         interval = max(1, round(self.settings.keyframe_interval * self.settings.fps))
         if self._keyframe_wanted or self._index - self._last_keyframe >= interval:
             frame.pict_type = PictureType.I

@@ -87,3 +87,18 @@ def test_settings_are_checked() -> None:
         EncoderSettings(codec="h265")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="bitrate"):
         EncoderSettings(bitrate=5)
+
+
+def test_i420_frames_encode_without_conversion_and_carry_the_marker() -> None:
+    rgb = picture(160, 120)
+    i420 = np.asarray(
+        av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray(),
+        dtype=np.uint8,
+    )
+    assert stamp_marker(i420, 0xA5A5, "yuv420p")
+    encoder = VideoEncoder(EncoderSettings())
+    (packet,) = encoder.encode(i420, 0, "yuv420p")
+    assert packet.size == (160, 120)
+    (frame,) = decode("h264", [packet])
+    assert read_marker(frame) == 0xA5A5
+    assert np.all(np.abs(frame[60, 80].astype(int) - ORANGE) <= 6)

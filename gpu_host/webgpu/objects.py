@@ -14,6 +14,7 @@ import numpy.typing as npt
 import wgpu
 
 from ..errors import GuestCallError
+from ..frame_clock import FrameFormat
 from ..resources import Resource
 from .readback import FRAME_FORMAT, FrameReadback
 
@@ -127,13 +128,13 @@ class GpuDevice(Destroyable):
             self.frame_texture = GpuTexture(texture, self, "frame")
         return self.frame_texture
 
-    def read_rgb(self, payload: object) -> npt.NDArray[np.uint8]:
+    def read_pixels(self, payload: object, fmt: FrameFormat) -> tuple[npt.NDArray[np.uint8], FrameFormat]:
         call = "[method]context.present"
         self.check_alive(call)
         assert isinstance(payload, GpuTexture)
         # wgpu-native aborts the process when asked to read a destroyed texture: refuse first.
         texture = payload.check_alive(call)
-        return self.readback.read(texture)
+        return self.readback.read(texture, fmt), fmt
 
     def release(self) -> None:
         self.readback.release()

@@ -1,10 +1,14 @@
-"""Copies a frame texture to host memory as RGB, reusing one staging buffer per size."""
+"""Copies a frame texture to host memory as RGB, or as I420 converted on the GPU (yuv.py), reusing
+its buffers while the size holds."""
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
 import wgpu
+
+from ..frame_clock import FrameFormat
+from .yuv import YuvConverter
 
 __all__ = ["FRAME_FORMAT", "FrameReadback"]
 
@@ -17,11 +21,17 @@ class FrameReadback:
         self._device = device
         self._buffer: wgpu.GPUBuffer | None = None
         self._size = (0, 0)
+        self._yuv: YuvConverter | None = None
 
-    def read(self, texture: wgpu.GPUTexture) -> npt.NDArray[np.uint8]:
-        """The texture's pixels as a (height, width, 3) RGB array (a copy the caller owns)."""
+    def read(self, texture: wgpu.GPUTexture, fmt: FrameFormat = "rgb24") -> npt.NDArray[np.uint8]:
+        """The texture's pixels as a (height, width, 3) RGB array, or for "yuv420p" its I420 planes
+        (`Frame.pixels`); a copy the caller owns."""
         if self._device is None:
             raise RuntimeError("this readback was released")
+        if fmt == "yuv420p":
+            if self._yuv is None:
+                self._yuv = YuvConverter(self._device)
+            return self._yuv.read(texture)
         width, height = texture.width, texture.height
         row = -(-width * 4 // ROW_ALIGNMENT) * ROW_ALIGNMENT
         if self._buffer is None or self._size != (width, height):
@@ -49,6 +59,9 @@ class FrameReadback:
         return rgb
 
     def release(self) -> None:
+        if self._yuv is not None:
+            self._yuv.release()
+            self._yuv = None
         if self._buffer is not None:
             self._buffer.destroy()
             self._buffer = None
