@@ -37,7 +37,7 @@ import wgpu
 from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
 from gpu_host import GuestOptions, Runtime
-from scenes.build import build_all, scene_path, test_guest_path
+from scenes.build import scene_path, test_guest_path
 from streamer.scenes import builtin_scenes
 
 
@@ -145,7 +145,6 @@ def main() -> None:
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
     scenes = args.scenes.split(",") if args.scenes else builtin_scenes()
-    build_all()
     info = wgpu.gpu.request_adapter_sync(power_preference="high-performance").info
     print(
         f"machine: {platform.machine()}, {platform.processor() or platform.system()}, python {platform.python_version()}"

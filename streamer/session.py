@@ -12,6 +12,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -84,6 +85,7 @@ class Session:
         self.worker: WorkerProcess | None = None
         self.ended_reason: str | None = None
         self.frames_sent = 0
+        self.recent_frames: deque[tuple[float, EncodedFrame]] = deque(maxlen=1200)  # (arrival, timings)
         self.size = worker_config.size
         self._bucket = TokenBucket(limits.event_rate, limits.event_burst)
         self._last_heard = time.monotonic()
@@ -210,6 +212,7 @@ class Session:
     def _on_worker_message(self, message: ToMain) -> None:
         if isinstance(message, EncodedFrame):
             self._last_frame = time.monotonic()
+            self.recent_frames.append((self._last_frame, message))
             m = self.metrics
             m.frames_rendered.inc()
             m.guest_ms.observe(message.guest_ms)
