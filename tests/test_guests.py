@@ -127,7 +127,7 @@ def test_virtual_clock_advances_by_frame(runtime: Runtime, load: Load, options: 
         (
             "unimplemented",
             GuestTrap,
-            "guest 'unimplemented': not implemented: [method]gpu-device.push-error-scope",
+            "guest 'unimplemented': not implemented: [method]gpu-device.lost",
             1,
         ),
         (
