@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
 
 from gpu_host import GuestComponent, GuestOptions, GuestTrap, Runtime
@@ -61,6 +62,8 @@ def test_error_scopes_capture_and_the_guest_renders_on(
     assert validation("pipeline must be set")(
         {**found["bad_commands"], "message": found["bad_commands"]["message"].lower()}
     ), found["bad_commands"]
+    assert "pipeline must be set" in found["bad_bundle"]["message"].lower(), found["bad_bundle"]
+    assert validation("invalid gpu-render-bundle")(found["bad_bundle_use"]), found["bad_bundle_use"]
     for frame in frames:
         assert frame.rgb[10, 10].tolist() == [0, 255, 0]
         assert (frame.rgb == frame.rgb[0, 0]).all()
@@ -91,4 +94,54 @@ def test_an_uncaptured_error_or_an_empty_pop_ends_the_guest(
     assert text.startswith(f"guest 'error_scopes' {message}"), text
     assert "\n" not in text
     assert "uncaptured" not in checks(captured) and "empty_pop" not in checks(captured)
+    assert gpu_counts() == baseline
+
+
+# --- draw_probe: instancing, several vertex attributes, indirect draws, render bundles ---------------
+
+QUAD_AT = {0: (0, 0), 1: (4, 0), 2: (0, 4)}  # instance -> top-left pixel of its 2x2 quad
+QUAD_COLOUR = {0: (204, 0, 102, 255), 1: (204, 51, 102, 255), 2: (204, 255, 102, 255)}
+
+
+def quads(*instances: int) -> np.ndarray:
+    image = np.zeros((8, 8, 4), np.uint8)
+    image[..., 3] = 255  # cleared to (0, 0, 0, 1)
+    for i in instances:
+        x, y = QUAD_AT[i]
+        image[y : y + 2, x : x + 2] = QUAD_COLOUR[i]
+    return image
+
+
+def test_draws_bundles_and_indirect_calls_put_the_right_pixels(
+    runtime: Runtime,
+    load: Load,
+    options: Options,
+    captured: Captured,
+    gpu_counts: Callable[[], dict[str, int]],
+) -> None:
+    baseline = gpu_counts()
+    with runtime.run(load("draw_probe"), options("draw_probe", size=(64, 48))) as guest:
+        frames = [guest.next_frame() for _ in range(2)]
+    found = checks(captured)
+    expected = {
+        "instanced": quads(0, 1, 2),
+        "indexed": quads(1, 2),
+        "indirect": quads(0, 2),
+        "bundle": quads(1, 2),
+        "bundle_indirect": quads(0, 1),
+        "both_bundles": quads(0, 1, 2),
+    }
+    for name, image in expected.items():
+        got = np.frombuffer(bytes.fromhex(found[name]), np.uint8).reshape(8, 8, 4)
+        assert np.array_equal(got, image), f"{name}:\n{got[..., :3].tolist()}"
+    assert found["bundle_labels"] == [
+        ["first bundle encoder", "first bundle encoder relabelled"],
+        ["first bundle", "first bundle relabelled"],
+    ]
+    assert found["dispatch_indirect"] == list(range(1, 9))
+    for frame in frames:  # the first bundle, executed again every frame into the 64x48 frame
+        assert frame.rgb[6, 40].tolist() == [204, 51, 102]
+        assert frame.rgb[30, 6].tolist() == [204, 255, 102]
+        assert frame.rgb[6, 8].tolist() == [0, 0, 0]
+        assert int((frame.rgb.sum(axis=2) > 0).sum()) == 2 * 16 * 12
     assert gpu_counts() == baseline

@@ -17,6 +17,11 @@ In this order (tests/test_webgpu_effects.py checks the values):
   bad_commands    push validation, a render pass drawing with no pipeline; finish (fails: an invalid
                   command buffer); submit it (a second error, dropped); pop -> the first error
 Then every frame: a valid pipeline draws a full-screen green triangle over a red clear -> (0, 255, 0).
+  bad_bundle      push validation, a render bundle that draws with no pipeline, finish (wgpu-native
+                  would abort the process on it; the host checks it first), then a bundle encoder
+                  with sample-count 3, finish; pop -> the first error (pipeline must be set)
+  bad_bundle_use  push validation, execute the invalid bundle in a pass, end, finish; pop -> a
+                  validation error naming the invalid gpu-render-bundle
 The environment variable ENDING makes it end on purpose before its first frame:
   ENDING=uncaptured  push an out-of-memory scope, create the bad WGSL module: no validation scope
                      matches, so the host ends the guest naming create-shader-module;
@@ -146,6 +151,33 @@ class WitWorld(wit_world.WitWorld):
         commands = encoder.finish(None)
         device.queue().submit([commands])
         emit("bad_commands", described(device.pop_error_scope()))
+
+        def bundle_encoder(samples: int | None) -> W.GpuRenderBundleEncoder:
+            return device.create_render_bundle_encoder(
+                W.GpuRenderBundleEncoderDescriptor(
+                    depth_read_only=None,
+                    stencil_read_only=None,
+                    color_formats=[W.GpuTextureFormat.RGBA8UNORM],
+                    depth_stencil_format=None,
+                    sample_count=samples,
+                    label=None,
+                )
+            )
+
+        device.push_error_scope(VALIDATION)
+        no_pipeline = bundle_encoder(None)
+        no_pipeline.draw(3, None, None, None)
+        bad_bundle = no_pipeline.finish(None)
+        bundle_encoder(3).finish(None)
+        emit("bad_bundle", described(device.pop_error_scope()))
+
+        device.push_error_scope(VALIDATION)
+        encoder = device.create_command_encoder(None)
+        rpass = begin_clear_pass(encoder, target, (0.0, 0.0, 0.0))
+        rpass.execute_bundles([bad_bundle])
+        rpass.end()
+        encoder.finish(None)
+        emit("bad_bundle_use", described(device.pop_error_scope()))
 
         ending = os.environ.get("ENDING")
         if ending == "uncaptured":
