@@ -7,6 +7,7 @@ these tests compare the values with exact expectations.
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -144,4 +145,77 @@ def test_draws_bundles_and_indirect_calls_put_the_right_pixels(
         assert frame.rgb[30, 6].tolist() == [204, 255, 102]
         assert frame.rgb[6, 8].tolist() == [0, 0, 0]
         assert int((frame.rgb.sum(axis=2) > 0).sum()) == 2 * 16 * 12
+    assert gpu_counts() == baseline
+
+
+# --- texture_probe: formats, mip levels and views, write-texture offsets, depth, samplers ------------
+
+FORMATS = {  # name -> (struct code, channels)
+    "r8unorm": ("B", 1),
+    "rg8unorm": ("B", 2),
+    "r16float": ("e", 1),
+    "r32uint": ("I", 1),
+    "r32float": ("f", 1),
+    "bgra8unorm": ("B", 4),
+    "rgba16float": ("e", 4),
+    "rgba32float": ("f", 4),
+}
+
+
+def pattern(name: str) -> bytes:
+    code, channels = FORMATS[name]
+    values = [
+        16 * i + c if code == "B" else 1000 * i + c if code == "I" else i + c / 4 - 1.5
+        for i in range(8)
+        for c in range(channels)
+    ]
+    return struct.pack(f"<{len(values)}{code}", *values)
+
+
+def rgba(hex_text: str, width: int, height: int) -> np.ndarray:
+    return np.frombuffer(bytes.fromhex(hex_text), np.uint8).reshape(height, width, 4)
+
+
+def test_texture_formats_mips_depth_and_samplers_read_back(
+    runtime: Runtime,
+    load: Load,
+    options: Options,
+    captured: Captured,
+    gpu_counts: Callable[[], dict[str, int]],
+) -> None:
+    baseline = gpu_counts()
+    with runtime.run(load("texture_probe"), options("texture_probe")) as guest:
+        frame = guest.next_frame()
+    found = checks(captured)
+    for name in FORMATS:
+        assert found[f"copy:{name}"] == pattern(name).hex(), name
+    assert found["clear:bgra8unorm"] == bytes((0, 51, 255, 153)).hex()  # B, G, R, A
+    halves = np.frombuffer(bytes.fromhex(found["clear:rgba16float"]), "<f2")  # 0.6 rounds either way
+    assert np.allclose(halves, [1.0, 0.2, 0.0, 0.6], atol=5e-4, rtol=0), halves.tolist()
+    assert found["clear:r32float"] == struct.pack("<f", 1.0).hex()
+
+    mip1 = np.zeros((4, 4, 4), np.uint8)
+    mip1[2:4, 1:3] = [[[10 + k, 20 + k, 30 + k, 255] for k in row] for row in ((0, 1), (2, 3))]
+    assert np.array_equal(rgba(found["mip_write"], 4, 4), mip1), rgba(found["mip_write"], 4, 4).tolist()
+    blue = bytes((0, 0, 255, 255))
+    assert found["mip_render"] == [(blue * 4).hex(), bytes(4).hex()]
+    assert found["mip_sample"] == [(blue * 4).hex(), (blue * 4).hex()]
+
+    colour, depth = found["depth"]
+    want = np.zeros((8, 8, 4), np.uint8)
+    want[:4] = (0, 255, 0, 255)
+    want[4:, :4] = (255, 0, 0, 255)
+    want[4:, 4:] = (0, 0, 255, 255)
+    assert np.array_equal(rgba(colour, 8, 8), want)
+    depths = np.frombuffer(bytes.fromhex(depth), "<f4").reshape(8, 8)
+    want_depth = np.full((8, 8), 0.25, np.float32)
+    want_depth[4:, :4] = 0.5
+    want_depth[4:, 4:] = 0.75
+    assert np.array_equal(depths, want_depth), depths.tolist()
+
+    assert found["sampler:nearest"] == [0, 0, 255, 255]
+    for name, want_red in (("linear_clamp", [0, 64, 191, 255]), ("linear_repeat", [64, 64, 191, 191])):
+        got = found[f"sampler:{name}"]
+        assert all(abs(g - w) <= 1 for g, w in zip(got, want_red, strict=True)), (name, got)
+    assert frame.rgb[10, 10].tolist() == [255, 255, 255]
     assert gpu_counts() == baseline
