@@ -63,6 +63,7 @@ def test_error_scopes_capture_and_the_guest_renders_on(
     assert validation("pipeline must be set")(
         {**found["bad_commands"], "message": found["bad_commands"]["message"].lower()}
     ), found["bad_commands"]
+    assert validation("submitted only once")(found["submit_twice"]), found["submit_twice"]
     assert "pipeline must be set" in found["bad_bundle"]["message"].lower(), found["bad_bundle"]
     assert validation("invalid gpu-render-bundle")(found["bad_bundle_use"]), found["bad_bundle_use"]
     for frame in frames:

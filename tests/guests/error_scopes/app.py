@@ -17,6 +17,8 @@ In this order (tests/test_webgpu_effects.py checks the values):
   bad_commands    push validation, a render pass drawing with no pipeline; finish (fails: an invalid
                   command buffer); submit it (a second error, dropped); pop -> the first error
 Then every frame: a valid pipeline draws a full-screen green triangle over a red clear -> (0, 255, 0).
+  submit_twice    push validation, a valid command buffer submitted twice (wgpu-native would abort
+                  the process; the host refuses the second), pop -> a validation error
   bad_bundle      push validation, a render bundle that draws with no pipeline, finish (wgpu-native
                   would abort the process on it; the host checks it first), then a bundle encoder
                   with sample-count 3, finish; pop -> the first error (pipeline must be set)
@@ -151,6 +153,12 @@ class WitWorld(wit_world.WitWorld):
         commands = encoder.finish(None)
         device.queue().submit([commands])
         emit("bad_commands", described(device.pop_error_scope()))
+
+        device.push_error_scope(VALIDATION)
+        once = device.create_command_encoder(None).finish(None)
+        device.queue().submit([once])
+        device.queue().submit([once])
+        emit("submit_twice", described(device.pop_error_scope()))
 
         def bundle_encoder(samples: int | None) -> W.GpuRenderBundleEncoder:
             return device.create_render_bundle_encoder(
