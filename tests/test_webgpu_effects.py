@@ -13,8 +13,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+import wgpu
 
 from gpu_host import GuestComponent, GuestOptions, GuestTrap, Runtime
+from gpu_host.errors import GuestGpuError
+from gpu_host.webgpu.error_scope import error_filter
 from tests.conftest import Captured
 
 Load = Callable[[str], GuestComponent]
@@ -220,3 +223,20 @@ def test_texture_formats_mips_depth_and_samplers_read_back(
         assert all(abs(g - w) <= 1 for g, w in zip(got, want_red, strict=True)), (name, got)
     assert frame.rgb[10, 10].tolist() == [255, 255, 255]
     assert gpu_counts() == baseline
+
+
+@pytest.mark.parametrize(
+    ("error", "filter_"),
+    [
+        (wgpu.GPUValidationError("Validation Error: bad usage"), "validation"),
+        (wgpu.GPUOutOfMemoryError("out of memory"), "out-of-memory"),
+        (wgpu.GPUValidationError("Not enough memory left."), "out-of-memory"),  # wgpu's allocation failure
+        (wgpu.GPUInternalError("internal"), "internal"),
+        (
+            GuestGpuError("[method]gpu-queue.submit", "a command buffer can be submitted only once"),
+            "validation",
+        ),
+    ],
+)
+def test_each_gpu_error_falls_under_the_filter_webgpu_gives_it(error: Exception, filter_: str) -> None:
+    assert error_filter(error) == filter_

@@ -109,8 +109,9 @@ class CommandFunctions:
     ) -> GpuCommandBuffer:
         call = "[method]gpu-command-encoder.finish"
         label = (descriptor or {}).get("label") or ""
-        buffer = native(encoder, call).finish(label=label)
-        encoder.native = None  # a finished encoder cannot record again
+        recorder = native(encoder, call)
+        encoder.native = None  # a finished encoder cannot record again, whether finish succeeds or not
+        buffer = recorder.finish(label=label)
         return GpuCommandBuffer(buffer, encoder.device, label)
 
     # --- debug markers, shared by encoders and passes ---------------------------------------------
@@ -267,13 +268,15 @@ class CommandFunctions:
 
     @wit("[method]gpu-render-pass-encoder.end")
     def render_end(self, rpass: GpuRenderPassEncoder) -> None:
-        native(rpass, "[method]gpu-render-pass-encoder.end").end()
-        rpass.native = None
+        recorder = native(rpass, "[method]gpu-render-pass-encoder.end")
+        rpass.native = None  # ended, valid or not
+        recorder.end()
 
     @wit("[method]gpu-compute-pass-encoder.end")
     def compute_end(self, cpass: GpuComputePassEncoder) -> None:
-        native(cpass, "[method]gpu-compute-pass-encoder.end").end()
-        cpass.native = None
+        recorder = native(cpass, "[method]gpu-compute-pass-encoder.end")
+        cpass.native = None  # ended, valid or not
+        recorder.end()
 
 
 def _aliases() -> dict[str, str]:
