@@ -135,8 +135,8 @@ class _NoStandIn(Exception):
 
 def _stand_in(impl: Callable[..., Any], device: GpuDevice, args: list[Any], reason: str) -> Any:
     """What a failed call returns inside an error scope: nothing, or an invalid object of its type."""
-    returns = getattr(impl, "__annotations__", {}).get("return")
-    if returns in (None, "None"):
+    returns = getattr(impl, "__annotations__", {}).get("return", _NoStandIn)
+    if returns is None or returns == "None":
         return None
     cls = getattr(objects, returns, None) if isinstance(returns, str) else None
     if isinstance(cls, type) and issubclass(cls, GpuObject):
