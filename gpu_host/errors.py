@@ -13,6 +13,7 @@ __all__ = [
     "GuestEnded",
     "GuestError",
     "GuestExit",
+    "GuestGpuError",
     "GuestStopped",
     "GuestTrap",
     "HostError",
@@ -58,6 +59,13 @@ class GuestCallError(HostError):
         super().__init__(f"{call}: {reason}")
         self.call = call
         self.reason = reason
+
+
+class GuestGpuError(GuestCallError):
+    """A WebGPU validation error the host detects itself (a destroyed or invalid object).
+
+    A separate class so that a guest's error scope captures it like wgpu's own errors.
+    """
 
 
 class NotImplementedByHost(GuestCallError):

@@ -32,6 +32,7 @@ from .errors import (
     ComponentError,
     GuestCallError,
     GuestExitRequest,
+    GuestGpuError,
     GuestStopped,
     HostError,
     NotImplementedByHost,
@@ -85,6 +86,15 @@ class HostInterface:
 
     interface: ClassVar[str]  # "wasi:io/poll", no version
     version: ClassVar[str]  # the version implemented; semver-compatible imports link too
+
+    def api_error(self, call: str, impl: Callable[..., Any], args: list[Any], exc: Exception) -> Any:
+        """A GPU error raised by `impl`: ends the guest unless an interface absorbs it (error scopes).
+
+        Returns the value the guest gets instead, or raises.
+        """
+        if isinstance(exc, GuestCallError):
+            raise exc
+        raise GuestCallError(call, describe_gpu_error(exc)) from exc
 
     def implementations(self) -> dict[str, Callable[..., Any]]:
         found: dict[str, Callable[..., Any]] = {}
@@ -186,6 +196,7 @@ def _result_tagged(result: Any) -> bool | None:
 
 
 CallObserver = Callable[[str], None]
+ApiErrorHandler = Callable[[str, Callable[..., Any], list[Any], Exception], Any]
 
 
 def _first_line(text: str, limit: int = 500) -> str:
@@ -209,6 +220,7 @@ def _make_host_func(
     tagged: bool | None,
     guard: Callable[[], None],
     observe: CallObserver,
+    api_error: ApiErrorHandler,
 ) -> Callable[..., Any]:
     def host_func(store: Any, *args: Any) -> Any:
         try:
@@ -220,7 +232,10 @@ def _make_host_func(
             raise
         observe(call)
         try:
-            value = impl(*lifted)
+            try:
+                value = impl(*lifted)
+            except (wgpu.GPUError, GuestGpuError) as exc:
+                value = api_error(call, impl, lifted, exc)
             if tagged:
                 value = Variant("ok", value)
         except WitErr as err:
@@ -229,8 +244,6 @@ def _make_host_func(
             value = Variant("err", err.payload) if tagged else err.payload
         except (HostError, GuestStopped, GuestExitRequest):
             raise
-        except wgpu.GPUError as exc:
-            raise GuestCallError(call, describe_gpu_error(exc)) from exc
         except (ValueError, TypeError, RuntimeError, KeyError, IndexError) as exc:
             log.debug("host call %s failed", call, exc_info=True)
             raise GuestCallError(call, describe_gpu_error(exc) or type(exc).__name__) from exc
@@ -290,5 +303,8 @@ def build_linker(
                             inst.add_func(name, _trap_stub(name, guard, boundary))
                         else:
                             tagged = _result_tagged(ty.result)
-                            inst.add_func(name, _make_host_func(name, impl, boundary, tagged, guard, observe))
+                            func = _make_host_func(
+                                name, impl, boundary, tagged, guard, observe, by_name[base].api_error
+                            )
+                            inst.add_func(name, func)
     return linker

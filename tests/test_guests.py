@@ -127,7 +127,7 @@ def test_virtual_clock_advances_by_frame(runtime: Runtime, load: Load, options: 
         (
             "unimplemented",
             GuestTrap,
-            "guest 'unimplemented': not implemented: [method]gpu-device.push-error-scope",
+            "guest 'unimplemented': not implemented: [method]gpu-device.lost",
             1,
         ),
         (
@@ -211,7 +211,14 @@ def test_api_probe_buffers_textures_and_pipelines(
     wrong = [c for c in checks if "expected" in c and c["value"] != c["expected"]]
     assert not wrong
     names = {c["check"] for c in checks}
-    assert {"map_read_offset", "mapped_write", "write_buffer_data_offset", "texture_roundtrip"} <= names
+    assert {
+        "map_read_offset",
+        "mapped_write",
+        "map_range_offset",
+        "map_write_range",
+        "write_buffer_data_offset",
+        "texture_roundtrip",
+    } <= names
     # explicit-layout pipeline: uniform colour (0.25, 0.5, 0.75); auto-layout quad: yellow, top left
     assert np.all(np.abs(frame.rgb[40, 50].astype(int) - (64, 128, 191)) <= 1), frame.rgb[40, 50]
     assert colour(frame.rgb) == (255, 255, 0)

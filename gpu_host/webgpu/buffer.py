@@ -11,22 +11,33 @@ from .convert import wit_error
 from .objects import GpuBuffer
 
 
+def _mappable(buffer: GpuBuffer) -> None:
+    """Mapping an invalid buffer (its creation failed in an error scope) is an operation error."""
+    if buffer.invalid_reason is not None:
+        raise wit_error(
+            "operation-error", f"invalid gpu-buffer (its creation failed: {buffer.invalid_reason})"
+        )
+
+
 class BufferFunctions:
+    # A destroyed buffer still answers its getters (WebGPU keeps them); an invalid one has no native.
+
     @wit("[method]gpu-buffer.size")
     def buffer_size(self, buffer: GpuBuffer) -> int:
-        return int(buffer.native.size)
+        return int(buffer.check_valid("[method]gpu-buffer.size").size)
 
     @wit("[method]gpu-buffer.usage")
     def buffer_usage(self, buffer: GpuBuffer) -> int:
-        return int(buffer.native.usage)
+        return int(buffer.check_valid("[method]gpu-buffer.usage").usage)
 
     @wit("[method]gpu-buffer.map-state")
     def buffer_map_state(self, buffer: GpuBuffer) -> str:
-        return str(buffer.native.map_state)
+        return str(buffer.check_valid("[method]gpu-buffer.map-state").map_state)
 
     # WIT: [method]gpu-buffer.map-async (the guest's thread may block, so it waits here)
     @wit("[method]gpu-buffer.map-async")
     def buffer_map_async(self, buffer: GpuBuffer, mode: int, offset: int | None, size: int | None) -> None:
+        _mappable(buffer)
         if buffer.destroyed:
             raise wit_error("abort-error", "the buffer was destroyed")
         if buffer.native.map_state != "unmapped":
@@ -38,6 +49,7 @@ class BufferFunctions:
 
     @wit("[method]gpu-buffer.get-mapped-range-get-with-copy")
     def buffer_get_mapped_range(self, buffer: GpuBuffer, offset: int | None, size: int | None) -> bytes:
+        _mappable(buffer)
         if buffer.destroyed or buffer.native.map_state != "mapped":
             raise wit_error("operation-error", "the buffer is not mapped")
         try:
@@ -49,6 +61,7 @@ class BufferFunctions:
     def buffer_set_mapped_range(
         self, buffer: GpuBuffer, data: bytes, offset: int | None, size: int | None
     ) -> None:
+        _mappable(buffer)
         if buffer.destroyed or buffer.native.map_state != "mapped":
             raise wit_error("operation-error", "the buffer is not mapped")
         if size is not None:
@@ -62,6 +75,7 @@ class BufferFunctions:
 
     @wit("[method]gpu-buffer.unmap")
     def buffer_unmap(self, buffer: GpuBuffer) -> None:
+        buffer.check_valid("[method]gpu-buffer.unmap")  # an invalid buffer: a validation error
         if buffer.destroyed:
             raise wit_error("abort-error", "the buffer was destroyed")
         if buffer.native.map_state != "unmapped":

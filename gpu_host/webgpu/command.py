@@ -14,11 +14,15 @@ from .objects import (
     GpuComputePassEncoder,
     GpuComputePipeline,
     GpuObject,
+    GpuRenderBundleEncoder,
     GpuRenderPassEncoder,
     GpuRenderPipeline,
 )
 
-PassEncoder = GpuRenderPassEncoder | GpuComputePassEncoder
+# A render bundle encoder takes the render pass's functions (aliased below): its native object is
+# a bundle.BundleRecording that records the same calls.
+RenderEncoder = GpuRenderPassEncoder | GpuRenderBundleEncoder
+PassEncoder = RenderEncoder | GpuComputePassEncoder
 
 
 class CommandFunctions:
@@ -105,8 +109,9 @@ class CommandFunctions:
     ) -> GpuCommandBuffer:
         call = "[method]gpu-command-encoder.finish"
         label = (descriptor or {}).get("label") or ""
-        buffer = native(encoder, call).finish(label=label)
-        encoder.native = None  # a finished encoder cannot record again
+        recorder = native(encoder, call)
+        encoder.native = None  # a finished encoder cannot record again, whether finish succeeds or not
+        buffer = recorder.finish(label=label)
         return GpuCommandBuffer(buffer, encoder.device, label)
 
     # --- debug markers, shared by encoders and passes ---------------------------------------------
@@ -126,7 +131,7 @@ class CommandFunctions:
     # --- passes -------------------------------------------------------------------------------------
 
     @wit("[method]gpu-render-pass-encoder.set-pipeline")
-    def render_set_pipeline(self, rpass: GpuRenderPassEncoder, pipeline: GpuRenderPipeline) -> None:
+    def render_set_pipeline(self, rpass: RenderEncoder, pipeline: GpuRenderPipeline) -> None:
         call = "[method]gpu-render-pass-encoder.set-pipeline"
         native(rpass, call).set_pipeline(native(pipeline, call))
 
@@ -155,7 +160,7 @@ class CommandFunctions:
         )
 
     @wit("[method]gpu-render-pass-encoder.set-bind-group")
-    def render_set_bind_group(self, rpass: GpuRenderPassEncoder, *args: Any) -> None:
+    def render_set_bind_group(self, rpass: RenderEncoder, *args: Any) -> None:
         self._set_bind_group("[method]gpu-render-pass-encoder.set-bind-group", rpass, *args)
 
     @wit("[method]gpu-compute-pass-encoder.set-bind-group")
@@ -165,7 +170,7 @@ class CommandFunctions:
     @wit("[method]gpu-render-pass-encoder.set-vertex-buffer")
     def render_set_vertex_buffer(
         self,
-        rpass: GpuRenderPassEncoder,
+        rpass: RenderEncoder,
         slot: int,
         buffer: GpuBuffer | None,
         offset: int | None,
@@ -178,7 +183,7 @@ class CommandFunctions:
 
     @wit("[method]gpu-render-pass-encoder.set-index-buffer")
     def render_set_index_buffer(
-        self, rpass: GpuRenderPassEncoder, buffer: GpuBuffer, fmt: str, offset: int | None, size: int | None
+        self, rpass: RenderEncoder, buffer: GpuBuffer, fmt: str, offset: int | None, size: int | None
     ) -> None:
         call = "[method]gpu-render-pass-encoder.set-index-buffer"
         native(rpass, call).set_index_buffer(native(buffer, call), fmt, offset or 0, size)
@@ -186,7 +191,7 @@ class CommandFunctions:
     @wit("[method]gpu-render-pass-encoder.draw")
     def render_draw(
         self,
-        rpass: GpuRenderPassEncoder,
+        rpass: RenderEncoder,
         count: int,
         instances: int | None,
         first: int | None,
@@ -199,7 +204,7 @@ class CommandFunctions:
     @wit("[method]gpu-render-pass-encoder.draw-indexed")
     def render_draw_indexed(
         self,
-        rpass: GpuRenderPassEncoder,
+        rpass: RenderEncoder,
         count: int,
         instances: int | None,
         first_index: int | None,
@@ -213,6 +218,16 @@ class CommandFunctions:
             base_vertex or 0,
             first_instance or 0,
         )
+
+    @wit("[method]gpu-render-pass-encoder.draw-indirect")
+    def render_draw_indirect(self, rpass: RenderEncoder, buffer: GpuBuffer, offset: int) -> None:
+        call = "[method]gpu-render-pass-encoder.draw-indirect"
+        native(rpass, call).draw_indirect(native(buffer, call), offset)
+
+    @wit("[method]gpu-render-pass-encoder.draw-indexed-indirect")
+    def render_draw_indexed_indirect(self, rpass: RenderEncoder, buffer: GpuBuffer, offset: int) -> None:
+        call = "[method]gpu-render-pass-encoder.draw-indexed-indirect"
+        native(rpass, call).draw_indexed_indirect(native(buffer, call), offset)
 
     @wit("[method]gpu-render-pass-encoder.set-viewport")
     def render_set_viewport(
@@ -244,24 +259,45 @@ class CommandFunctions:
             x, 1 if y is None else y, 1 if z is None else z
         )
 
+    @wit("[method]gpu-compute-pass-encoder.dispatch-workgroups-indirect")
+    def compute_dispatch_workgroups_indirect(
+        self, cpass: GpuComputePassEncoder, buffer: GpuBuffer, offset: int
+    ) -> None:
+        call = "[method]gpu-compute-pass-encoder.dispatch-workgroups-indirect"
+        native(cpass, call).dispatch_workgroups_indirect(native(buffer, call), offset)
+
     @wit("[method]gpu-render-pass-encoder.end")
     def render_end(self, rpass: GpuRenderPassEncoder) -> None:
-        native(rpass, "[method]gpu-render-pass-encoder.end").end()
-        rpass.native = None
+        recorder = native(rpass, "[method]gpu-render-pass-encoder.end")
+        rpass.native = None  # ended, valid or not
+        recorder.end()
 
     @wit("[method]gpu-compute-pass-encoder.end")
     def compute_end(self, cpass: GpuComputePassEncoder) -> None:
-        native(cpass, "[method]gpu-compute-pass-encoder.end").end()
-        cpass.native = None
+        recorder = native(cpass, "[method]gpu-compute-pass-encoder.end")
+        cpass.native = None  # ended, valid or not
+        recorder.end()
 
 
-def _debug_aliases() -> dict[str, str]:
-    """Passes share the encoder's debug-marker implementations (same shape, other resource)."""
+def _aliases() -> dict[str, str]:
+    """Passes share the encoder's debug-marker implementations (same shape, other resource), and a
+    render bundle encoder shares the render pass's commands."""
     aliases = {}
     for resource in ("gpu-render-pass-encoder", "gpu-compute-pass-encoder", "gpu-render-bundle-encoder"):
         for fn in ("push-debug-group", "pop-debug-group", "insert-debug-marker"):
             aliases[f"[method]{resource}.{fn}"] = f"[method]gpu-command-encoder.{fn}"
+    for fn in (
+        "set-pipeline",
+        "set-bind-group",
+        "set-vertex-buffer",
+        "set-index-buffer",
+        "draw",
+        "draw-indexed",
+        "draw-indirect",
+        "draw-indexed-indirect",
+    ):
+        aliases[f"[method]gpu-render-bundle-encoder.{fn}"] = f"[method]gpu-render-pass-encoder.{fn}"
     return aliases
 
 
-DEBUG_ALIASES = _debug_aliases()
+ALIASES = _aliases()

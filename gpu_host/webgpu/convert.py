@@ -47,11 +47,10 @@ def extent(size: dict[str, Any]) -> tuple[int, int, int]:
 
 
 def native(obj: GpuObject, call: str) -> Any:
+    """The wgpu object behind `obj`; a destroyed, finished or invalid one is a validation error."""
     if isinstance(obj, Destroyable):
         return obj.check_alive(call)
-    if obj.native is None:
-        raise GuestCallError(call, f"the {obj.wit_resource.split('#')[1]} is no longer valid")
-    return obj.native
+    return obj.check_valid(call)
 
 
 def to_wgpu(value: Any, call: str) -> Any:

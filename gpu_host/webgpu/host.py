@@ -9,14 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..linking import HostInterface, wit
+from ..errors import GuestGpuError
+from ..linking import HostInterface, describe_gpu_error, wit
 from ..wit import WIT_DIR, interface_functions
+from . import objects
 from .adapter import AdapterFunctions, limit_key
 from .buffer import FLAG_FUNCTIONS, BufferFunctions
-from .command import DEBUG_ALIASES, CommandFunctions
+from .bundle import BundleFunctions
+from .command import ALIASES, CommandFunctions
 from .device import DeviceFunctions
+from .error_scope import ErrorScopeFunctions, error_filter
 from .objects import (
     GpuCompilationInfo,
+    GpuDevice,
     GpuObject,
     GpuShaderModule,
     GpuSupportedLimits,
@@ -32,9 +37,9 @@ __all__ = ["WEBGPU_FUNCTIONS", "WebGpuHost"]
 
 WEBGPU_FUNCTIONS: tuple[str, ...] = tuple(interface_functions(WIT_DIR / "deps/webgpu/webgpu.wit", "webgpu"))
 
-# Resources no implemented function creates yet (create-render-bundle-encoder, create-query-set):
-# their generated label and debug functions stay "not implemented" rather than claim coverage.
-NOT_CREATABLE = ("gpu-render-bundle", "gpu-render-bundle-encoder", "gpu-query-set")
+# Resources no implemented function creates yet (create-query-set): their generated label and
+# debug functions stay "not implemented" rather than claim coverage.
+NOT_CREATABLE = ("gpu-query-set",)
 
 
 class PipelineExtras:
@@ -107,13 +112,47 @@ def _limit_getter(wit_name: str) -> Callable[[GpuSupportedLimits], int]:
     return get
 
 
+def _device_of(args: list[Any]) -> GpuDevice | None:
+    """The device a call acts on: its first wasi:webgpu object's."""
+    for arg in args:
+        if isinstance(arg, GpuDevice):
+            return arg
+        if isinstance(arg, GpuObject):
+            return arg.device
+    return None
+
+
+def _label_of(args: list[Any]) -> str:
+    for arg in args:
+        if isinstance(arg, dict) and isinstance(arg.get("label"), str):
+            return str(arg["label"])
+    return ""
+
+
+class _NoStandIn(Exception):
+    """The call returns something an error cannot stand in for (a number, bytes, a record)."""
+
+
+def _stand_in(impl: Callable[..., Any], device: GpuDevice, args: list[Any], reason: str) -> Any:
+    """What a failed call returns inside an error scope: nothing, or an invalid object of its type."""
+    returns = getattr(impl, "__annotations__", {}).get("return", _NoStandIn)
+    if returns is None or returns == "None":
+        return None
+    cls = getattr(objects, returns, None) if isinstance(returns, str) else None
+    if isinstance(cls, type) and issubclass(cls, GpuObject):
+        return cls.invalid(device, _label_of(args), reason)
+    raise _NoStandIn(returns)
+
+
 class WebGpuHost(
     AdapterFunctions,
     DeviceFunctions,
     BufferFunctions,
     TextureFunctions,
     CommandFunctions,
+    BundleFunctions,
     QueueFunctions,
+    ErrorScopeFunctions,
     PipelineExtras,
     HostInterface,
 ):
@@ -122,6 +161,20 @@ class WebGpuHost(
 
     def __init__(self, ctx: GuestContext) -> None:
         self.ctx = ctx
+
+    def api_error(self, call: str, impl: Callable[..., Any], args: list[Any], exc: Exception) -> Any:
+        """Route a GPU error to the device's error scopes; with none matching, the guest ends."""
+        device = _device_of(args)
+        if device is not None:
+            reason = exc.reason if isinstance(exc, GuestGpuError) else describe_gpu_error(exc)
+            try:
+                value = _stand_in(impl, device, args, reason)
+            except _NoStandIn:
+                pass
+            else:
+                if device.error_scopes.capture(error_filter(exc), reason):
+                    return value
+        return super().api_error(call, impl, args, exc)
 
     def implementations(self) -> dict[str, Callable[..., Any]]:
         found = super().implementations()
@@ -136,7 +189,7 @@ class WebGpuHost(
                 found.setdefault(name, _limit_getter(name.split(".", 1)[1]))
         for name, fn in FLAG_FUNCTIONS.items():
             found.setdefault(name, fn)
-        for alias, target in DEBUG_ALIASES.items():
+        for alias, target in ALIASES.items():
             if target in found and _resource_of(alias) not in NOT_CREATABLE:
                 found.setdefault(alias, found[target])
         return found

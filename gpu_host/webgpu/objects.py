@@ -7,15 +7,16 @@ Each wraps the native object and remembers what the host must check before passi
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import numpy.typing as npt
 import wgpu
 
-from ..errors import GuestCallError
+from ..errors import GuestGpuError
 from ..frame_clock import FrameFormat
 from ..resources import Resource
+from .error_scope import ErrorScopes
 from .readback import FRAME_FORMAT, FrameReadback
 
 log = logging.getLogger(__name__)
@@ -26,10 +27,30 @@ W = "wasi:webgpu/webgpu#"
 class GpuObject(Resource):
     """A native wgpu object with a label and the device that made it."""
 
+    invalid_reason: str | None = None  # set on the stand-in for a creation that failed in an error scope
+
     def __init__(self, native: Any, device: GpuDevice | None = None, label: str = "") -> None:
         self.native = native
         self.device = device
         self.label = label or ""
+
+    @classmethod
+    def invalid(cls, device: GpuDevice, label: str, reason: str) -> Self:
+        """WebGPU's "invalid object": what a failed creation returns; any use is a validation error."""
+        obj = cls.__new__(cls)
+        GpuObject.__init__(obj, None, device, label)
+        obj.invalid_reason = reason
+        return obj
+
+    def kind(self) -> str:
+        return self.wit_resource.split("#")[1]
+
+    def check_valid(self, call: str) -> Any:
+        if self.invalid_reason is not None:
+            raise GuestGpuError(call, f"invalid {self.kind()} (its creation failed: {self.invalid_reason})")
+        if self.native is None:
+            raise GuestGpuError(call, f"the {self.kind()} is no longer valid")
+        return self.native
 
     def release(self) -> None:
         self.native = None
@@ -53,9 +74,9 @@ class Destroyable(GpuObject):
         super().release()
 
     def check_alive(self, call: str) -> Any:
-        if self.destroyed or self.native is None:
-            raise GuestCallError(call, f"the {self.wit_resource.split('#')[1]} was destroyed")
-        return self.native
+        if self.invalid_reason is None and (self.destroyed or self.native is None):
+            raise GuestGpuError(call, f"the {self.kind()} was destroyed")
+        return self.check_valid(call)
 
 
 class Gpu(Resource):
@@ -103,6 +124,7 @@ class GpuDevice(Destroyable):
         self.queue: GpuQueue | None = None
         self.frame_texture: GpuTexture | None = None
         self.readback = FrameReadback(native)
+        self.error_scopes = ErrorScopes()
 
     # graphics-context device: frames are textures of FRAME_FORMAT, one reused while its size holds
 

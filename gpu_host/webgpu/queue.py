@@ -6,7 +6,7 @@ from typing import Any
 
 import wgpu
 
-from ..errors import GuestCallError
+from ..errors import GuestGpuError
 from ..linking import wit
 from .convert import extent, native, to_wgpu, wit_error
 from .objects import GpuBuffer, GpuCommandBuffer, GpuQueue
@@ -21,9 +21,9 @@ class QueueFunctions:
         for buffer in buffers:
             # Re-submitting or crossing devices makes wgpu-native abort the process: refuse here.
             if buffer.submitted:
-                raise GuestCallError(call, "a command buffer can be submitted only once")
+                raise GuestGpuError(call, "a command buffer can be submitted only once")
             if buffer.device is not queue.device:
-                raise GuestCallError(call, "the command buffer belongs to another device")
+                raise GuestGpuError(call, "the command buffer belongs to another device")
             natives.append(native(buffer, call))
         assert queue.device is not None
         queue.device.check_alive(call)

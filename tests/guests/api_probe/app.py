@@ -19,6 +19,11 @@ Prints one JSON object per line (flushed): {"check": NAME, "value": VALUE, "expe
   map_read_all              "00000000000000000102030405060708"  A.get_mapped_range_get_with_copy(None, None)
   map_read_offset           "0102030405060708"                  A.get_mapped_range_get_with_copy(8, 8)
   map_read_unmapped         "unmapped" A.unmap(), then A.map_state()
+  map_range_offset          "01020304" A.map_async(READ, 8, 8), A.get_mapped_range_get_with_copy(8, 4), unmap
+  map_write_range           "0000000000000000ffeeddcc00000000"
+                            C (16 bytes, MAP_WRITE | COPY_SRC): map_async(WRITE, 8, 8),
+                            get_mapped_range_set_with_copy(ffeeddcc, 8, 4), unmap, copied into a
+                            fresh MAP_READ buffer, read back
   write_buffer              "00000000aabbccdd1122334405060708"
                             queue.write_buffer_with_copy(A, 4, aabbccdd11223344, None, None), read A
   write_buffer_data_offset  "50607080aabbccdd1122334405060708"
@@ -211,6 +216,26 @@ class WitWorld(wit_world.WitWorld):
             "map_read_offset", lambda: bytes(a.get_mapped_range_get_with_copy(8, 8)).hex(), "0102030405060708"
         )
         check("map_read_unmapped", map_read_unmapped, "unmapped")
+
+        def map_range_offset() -> str:
+            a.map_async(webgpu.GpuMapMode.read(), 8, 8)
+            data = bytes(a.get_mapped_range_get_with_copy(8, 4)).hex()
+            a.unmap()
+            return data
+
+        def map_write_range() -> str:
+            c = buffer(device, 16, usage.map_write() | usage.copy_src(), False, "C map write")
+            c.map_async(webgpu.GpuMapMode.write(), 8, 8)
+            c.get_mapped_range_set_with_copy(bytes.fromhex("ffeeddcc"), 8, 4)
+            c.unmap()
+            out = buffer(device, 16, usage.map_read() | usage.copy_dst(), False, "C readback")
+            encoder = device.create_command_encoder(None)
+            encoder.copy_buffer_to_buffer(c, 0, out, 0, 16)
+            queue.submit([encoder.finish(None)])
+            return read_all(queue, out)
+
+        check("map_range_offset", map_range_offset, "01020304")
+        check("map_write_range", map_write_range, "0000000000000000ffeeddcc00000000")
 
         def write_buffer() -> str:
             queue.write_buffer_with_copy(a, 4, bytes.fromhex("aabbccdd11223344"), None, None)

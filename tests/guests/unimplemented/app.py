@@ -1,11 +1,10 @@
 """unimplemented: renders one red frame, then calls a wasi:webgpu function the host does not
-implement yet (`gpu-device.push-error-scope`). The host must end it with one line naming the
-function. Prints {"event": "calling", "function": "push-error-scope"} just before the call.
+implement yet (`gpu-device.lost`). The host must end it with one line naming the
+function. Prints {"event": "calling", "function": "lost"} just before the call.
 """
 
 import wit_world
 from guestkit import clear, emit, next_frame, setup
-from wit_world.imports import webgpu
 
 
 class WitWorld(wit_world.WitWorld):
@@ -14,8 +13,8 @@ class WitWorld(wit_world.WitWorld):
         frame_ready = canvas.subscribe_frame()
         next_frame(canvas, frame_ready)
         clear(device, context, (1.0, 0.0, 0.0))
-        emit(event="calling", function="push-error-scope")
-        device.push_error_scope(webgpu.GpuErrorFilter.VALIDATION)
+        emit(event="calling", function="lost")
+        device.lost()
         while True:
             next_frame(canvas, frame_ready)
             clear(device, context, (1.0, 0.0, 0.0))

@@ -1,0 +1,134 @@
+"""wasi:webgpu render bundles: the host records a bundle's commands and builds it at `finish`.
+
+wgpu-native aborts the whole process when `finish` is called on an invalid bundle encoder
+(FIELD-NOTES), where an invalid render pass only raises a validation error. So `finish` first
+replays the commands into a scratch render pass with the bundle's attachment formats: if wgpu
+accepts that, the same commands are replayed into a real bundle encoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import wgpu
+
+from ..errors import GuestCallError
+from ..linking import wit
+from .convert import native, to_wgpu
+from .objects import GpuDevice, GpuRenderBundle, GpuRenderBundleEncoder, GpuRenderPassEncoder
+
+__all__ = ["BundleFunctions", "BundleRecording"]
+
+# What a bundle may record: the render commands a pass and a bundle share (WebGPU's
+# GPURenderCommandsMixin, GPUBindingCommandsMixin and GPUDebugCommandsMixin).
+RECORDABLE = frozenset(
+    {
+        "set_pipeline",
+        "set_bind_group",
+        "set_vertex_buffer",
+        "set_index_buffer",
+        "draw",
+        "draw_indexed",
+        "draw_indirect",
+        "draw_indexed_indirect",
+        "push_debug_group",
+        "pop_debug_group",
+        "insert_debug_marker",
+    }
+)
+
+
+class BundleRecording:
+    """Stands in for the native bundle encoder: the pass functions call it like one, it records."""
+
+    def __init__(self, descriptor: dict[str, Any]) -> None:
+        self.descriptor = descriptor
+        self.commands: list[tuple[str, tuple[Any, ...]]] = []
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        if name not in RECORDABLE:
+            raise AttributeError(name)
+
+        def record(*args: Any) -> None:
+            self.commands.append((name, args))
+
+        return record
+
+    def replay(self, target: Any) -> None:
+        for name, args in self.commands:
+            getattr(target, name)(*args)
+
+
+def _check_in_scratch_pass(device: wgpu.GPUDevice, recording: BundleRecording) -> None:
+    """Raise wgpu's validation error if the recorded commands are invalid for the bundle's formats."""
+    desc = recording.descriptor
+    samples = desc.get("sample_count", 1)
+    usage = wgpu.TextureUsage.RENDER_ATTACHMENT
+    textures: list[wgpu.GPUTexture] = []
+
+    def attachment(fmt: str) -> wgpu.GPUTextureView:
+        textures.append(device.create_texture(size=(1, 1, 1), format=fmt, usage=usage, sample_count=samples))
+        return textures[-1].create_view()
+
+    try:
+        colours = [
+            {"view": attachment(fmt), "load_op": "clear", "store_op": "store"}
+            for fmt in desc.get("color_formats", [])
+        ]
+        depth: dict[str, Any] | None = None
+        fmt = desc.get("depth_stencil_format")
+        if fmt is not None:
+            depth = {"view": attachment(fmt)}
+            for aspect, read_only in (("depth", "depth_read_only"), ("stencil", "stencil_read_only")):
+                if aspect not in fmt:
+                    continue
+                if desc.get(read_only):
+                    depth[read_only] = True
+                else:
+                    depth.update({f"{aspect}_load_op": "clear", f"{aspect}_store_op": "store"})
+        encoder = device.create_command_encoder(label="render bundle check")
+        rpass = encoder.begin_render_pass(color_attachments=colours, depth_stencil_attachment=depth)
+        recording.replay(rpass)
+        rpass.end()
+        encoder.finish()
+    finally:
+        for texture in textures:
+            texture.destroy()
+
+
+class BundleFunctions:
+    # WIT: [method]gpu-device.create-render-bundle-encoder
+    @wit("[method]gpu-device.create-render-bundle-encoder")
+    def create_render_bundle_encoder(
+        self, device: GpuDevice, descriptor: dict[str, Any]
+    ) -> GpuRenderBundleEncoder:
+        call = "[method]gpu-device.create-render-bundle-encoder"
+        device.check_alive(call)
+        label = descriptor.get("label") or ""
+        desc = to_wgpu({k: v for k, v in descriptor.items() if k != "label"}, call)
+        if None in desc.get("color_formats", []):
+            raise GuestCallError(call, "color-formats with gaps (none entries) are not supported")
+        return GpuRenderBundleEncoder(BundleRecording(desc), device, label)
+
+    # WIT: [method]gpu-render-bundle-encoder.finish
+    @wit("[method]gpu-render-bundle-encoder.finish")
+    def bundle_finish(
+        self, encoder: GpuRenderBundleEncoder, descriptor: dict[str, Any] | None
+    ) -> GpuRenderBundle:
+        call = "[method]gpu-render-bundle-encoder.finish"
+        recording = native(encoder, call)
+        assert isinstance(recording, BundleRecording) and encoder.device is not None
+        device = encoder.device.check_alive(call)
+        label = (descriptor or {}).get("label") or ""
+        encoder.native = None  # a bundle encoder finishes once, valid or not
+        _check_in_scratch_pass(device, recording)
+        real = device.create_render_bundle_encoder(label=encoder.label, **recording.descriptor)
+        recording.replay(real)
+        return GpuRenderBundle(real.finish(label=label), encoder.device, label)
+
+    # WIT: [method]gpu-render-pass-encoder.execute-bundles
+    @wit("[method]gpu-render-pass-encoder.execute-bundles")
+    def execute_bundles(self, rpass: GpuRenderPassEncoder, bundles: list[GpuRenderBundle]) -> None:
+        call = "[method]gpu-render-pass-encoder.execute-bundles"
+        native(rpass, call).execute_bundles([native(bundle, call) for bundle in bundles])
