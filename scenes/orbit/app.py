@@ -1,4 +1,4 @@
-"""Orbit: drag to turn the camera around a shape; keys change its colour and shape (the default scene).
+"""Orbit: drag to turn the camera around a shape; keys change its colour and shape.
 
 Input (wasi:surface):
 - drag (pointer down, move): grab and turn; dragging right turns the shape's front to the right
@@ -15,7 +15,7 @@ clock), so a drag adds to wherever the drift has brought it.
 Defined for tests: the camera starts at yaw 0 (on +z), pitch 0.35, distance 5.5, looking at the
 origin, where the shape sits (the cube, turned 0.6 rad about y, in colour COLOURS[0]). The shape's pixels are its
 colour times one grey lighting factor between 0.25 and 1 (no specular), so every pixel of it has
-the colour's proportions. A small white moon stays at (-1.9, -0.5, 1.3), front left of the shape
+the colour's proportions. A small white moon stays at (-1.5, -0.6, 1.6), front left of the shape
 at the start, over a grey checker floor at y = -1.35 that fades into a dark gradient.
 """
 
@@ -55,7 +55,7 @@ COLOURS = (
     (0.65, 0.45, 0.95),  # 5 violet
     (0.92, 0.92, 0.90),  # 6 pearl
 )
-MOON = (-1.9, -0.5, 1.3)
+MOON = (-1.5, -0.6, 1.6)
 MOON_COLOUR = (0.97, 0.97, 0.93)
 TOP = (0.11, 0.13, 0.22)
 BOTTOM = (0.05, 0.06, 0.11)
