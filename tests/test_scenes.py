@@ -273,3 +273,19 @@ def test_compute_seed_comes_from_wasi_random(
 
     assert np.array_equal(first(3), first(3))
     assert not np.array_equal(first(3), first(4))
+
+
+def test_orbit_and_compute_resizes_free_what_they_replace(
+    runtime: Runtime, load: Callable[[str], GuestComponent], options: Callable[..., GuestOptions]
+) -> None:
+    """A browser window being resized sends many resizes: the depth texture (orbit) and the grid's
+    buffers (compute) made for an old size must go with it, so the guest's handles stay flat."""
+    for name in ("orbit", "compute"):
+        with runtime.run(load(name), options(name, size=(64, 48))) as guest:
+            sizes = [(64 + 8 * (i % 2), 48) for i in range(12)]
+            counts = []
+            for width, height in sizes:
+                frame = guest.next_frame(events=[Resize(width=width, height=height)])
+                assert frame.rgb.shape == (height, width, 3)
+                counts.append(len(guest.ctx.table))
+        assert counts[-1] == counts[3], (name, counts)
