@@ -187,8 +187,8 @@ def test_orbit_keys_pick_the_colours_the_scene_defines(
 def test_orbit_drag_turns_the_view_the_way_the_pointer_goes(
     runtime: Runtime, load: Callable[[str], GuestComponent], options: Callable[..., GuestOptions]
 ) -> None:
-    """Same frames with and without a drag (the drift is the same in both): dragging right brings
-    the moon, front left of the shape, to the right; dragging left takes it further left."""
+    """Same frame with and without a drag: dragging right brings the moon, front left of the shape,
+    to the right; dragging left takes it further left."""
 
     def last_frame(moves: list[float]) -> np.ndarray:
         with runtime.run(load("orbit"), options("orbit", size=(200, 100))) as guest:
@@ -201,7 +201,7 @@ def test_orbit_drag_turns_the_view_the_way_the_pointer_goes(
                 frame = guest.next_frame()
         return frame.rgb
 
-    still, right, left = last_frame([]), last_frame([100, 120]), last_frame([60, 40])
+    right, left, still = last_frame([110, 140]), last_frame([50, 20]), last_frame([])
     assert moon_x(right) > moon_x(still) + 6, (moon_x(right), moon_x(still))
     assert moon_x(left) < moon_x(still) - 6, (moon_x(left), moon_x(still))
     # a move without a press before it does not turn anything

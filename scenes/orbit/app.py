@@ -2,15 +2,15 @@
 
 Input (wasi:surface):
 - drag (pointer down, move): grab and turn; dragging right turns the shape's front to the right
-  (camera yaw -= 0.008 rad per pixel), dragging down tips its top towards you (pitch += 0.008 rad
-  per pixel, kept within [-0.15, 1.45]);
+  (camera yaw -= 0.006 rad per pixel, so about one turn across a 1280-pixel surface), dragging
+  down tips its top towards you (pitch += 0.006 rad per pixel, kept within [-0.15, 1.45]);
 - arrow keys nudge the camera (15 degrees left/right, 10 degrees up/down); `=`/`-` (or the keypad's
   `+`/`-`) zoom in and out; `R` resets the camera, colour and shape;
 - digits 1-6 (or the keypad's) pick colour COLOURS[digit - 1]; space picks the next colour;
   `S` or Enter the next shape (cube, sphere, torus);
 - a resize is followed at once (the depth texture is remade at the new size).
-Without input the camera drifts slowly around the shape (yaw -= 0.15 rad per second of the host's
-clock), so a drag adds to wherever the drift has brought it.
+While no button is held the camera drifts slowly around the shape (yaw -= 0.15 rad per second of
+the host's clock); a drag holds it and turns from wherever the drift has brought it.
 
 Defined for tests: the camera starts at yaw 0 (on +z), pitch 0.35, distance 5.5, looking at the
 origin, where the shape sits (the cube, turned 0.6 rad about y, in colour COLOURS[0]). The shape's pixels are its
@@ -63,7 +63,7 @@ FOG = (0.07, 0.08, 0.15)
 LIGHT = normalize((-0.5, 0.8, 0.45))
 YAW, PITCH, DISTANCE = 0.0, 0.35, 5.5
 PITCH_RANGE = (-0.15, 1.45)
-DRAG = 0.008  # radians per pixel
+DRAG = 0.006  # radians per pixel
 DRIFT = 0.15  # radians per second
 UNIFORM_SIZE = 176
 SHAPE_POSES = (rotate_y(0.6), identity(), rotate_x(1.0))  # cube, sphere, torus: turned to look 3-d
@@ -247,7 +247,8 @@ class WitWorld(wit_world.WitWorld):
         last: float | None = None
         for frame in scene.frames("pointer-down", "pointer-move", "pointer-up", "key-down", "resize"):
             now = time.monotonic()
-            camera.turn(-DRIFT * (now - last) if last is not None else 0.0, 0.0)
+            if last is not None and dragging is None:
+                camera.turn(-DRIFT * (now - last), 0.0)
             last = now
             for event in frame.events:
                 kind, data = event.kind, event.data
