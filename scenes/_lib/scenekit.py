@@ -44,7 +44,8 @@ class Event:
 @dataclass
 class Frame:
     """A frame to draw: the surface's current texture, its size, and the input received since the
-    previous frame (in the order resize, pointer down/move/up, key down/up)."""
+    previous frame (grouped by kind in the order `Scene.frames` was given them, each kind in the
+    order it arrived)."""
 
     texture: webgpu.GpuTexture
     width: int
