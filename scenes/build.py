@@ -6,9 +6,9 @@ Guests are folders holding an `app.py` (the module componentize-py wraps):
 - `tests/guests/<name>/app.py` -> `build/test-guests/<name>.wasm`
 
 Folders whose names start with `_` are never guests. A guest set may have a shared library folder
-(for `tests/guests` it is `tests/guests/_lib`, holding `guestkit.py`): a copy of it is put on the
-python path of every guest of that set (a second `-p` to componentize-py), so its modules can be
-imported by the guests' `app.py`.
+(`scenes/_lib` holding `scenekit.py`; `tests/guests/_lib` holding `guestkit.py`): a copy of it is
+put on the python path of every guest of that set (a second `-p` to componentize-py), so its
+modules can be imported by the guests' `app.py`.
 
 A guest folder may hold:
 
@@ -51,7 +51,7 @@ FILE_MODE = 0o644  # mkstemp makes 0600 files; outputs are ordinary build artefa
 
 # (source folder, output folder, kind, shared library folder or None); folders relative to the root
 GUEST_SETS: tuple[tuple[str, str, str, str | None], ...] = (
-    ("scenes", "build/scenes", "scenes", None),
+    ("scenes", "build/scenes", "scenes", "scenes/_lib"),
     ("tests/guests", "build/test-guests", "test-guests", "tests/guests/_lib"),
 )
 _IGNORED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"})

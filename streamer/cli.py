@@ -15,7 +15,7 @@ from gpu_host.events import EventError, load_script
 from .doctor import doctor
 from .encoder import CODECS, EncoderSettings
 from .render import RenderJob, render
-from .scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
+from .scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene, scene_summary
 from .server import IceServer, ServeConfig, serve
 from .worker import WorkerConfig
 
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("doctor", help="show the GPU adapter and the wasi:webgpu coverage")
     d.add_argument("-v", "--verbose", action="store_true", help="list the functions not implemented")
 
-    sub.add_parser("scenes", help="list the built-in scenes")
+    sub.add_parser("scenes", help="list the built-in scenes, one per line: name, then what it shows")
 
     s = sub.add_parser("serve", help="stream a scene to browsers over WebRTC, one worker per viewer")
     s.add_argument("--scene", default=DEFAULT_SCENE, help="a built-in scene's name or a component path")
@@ -141,8 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "scenes":
-        for name in builtin_scenes():
-            print(name)
+        names = builtin_scenes()
+        width = max(map(len, names), default=0)
+        for name in names:
+            summary = scene_summary(name)
+            default = " (default)" if name == DEFAULT_SCENE else ""
+            print(f"{name:<{width}}  {summary}{default}".rstrip())
         return 0
     try:
         events = tuple(load_script(args.events)) if args.events else ()
