@@ -36,7 +36,7 @@ import av
 import wgpu
 from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
-from gpu_host import GuestOptions, Runtime
+from gpu_host import GuestError, GuestOptions, Runtime
 from scenes.build import scene_path, test_guest_path
 from streamer.scenes import builtin_scenes
 
@@ -167,7 +167,11 @@ def main() -> None:
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for name in scenes:
-        f = measure_scene(name, (width, height), args.frames, args.warmup)
+        try:
+            f = measure_scene(name, (width, height), args.frames, args.warmup)
+        except GuestError as exc:  # e.g. a frame-buffer guest past wasmtime 49's per-call copy limit
+            print(f"| {name} | cannot run at {width}x{height}: {exc} |", flush=True)
+            continue
         print(
             f"| {f.name} | {f.fps:.1f} | {f.total_ms:.2f} | {f.guest_ms:.2f} | {f.readback_ms:.2f} | "
             f"{f.convert_ms:.2f} | {f.encode_ms:.2f} | {f.cold_s:.2f} s | {f.warm_s:.2f} s |",
