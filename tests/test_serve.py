@@ -216,6 +216,31 @@ def test_a_guest_that_traps_ends_its_session_with_the_reason_and_others_carry_on
     run(scenario)
 
 
+def test_a_hung_guest_ends_its_session_and_its_worker() -> None:
+    async def scenario() -> None:
+        cfg = config(guest_path("spin"))
+        cfg = replace(cfg, worker=replace(cfg.worker, frame_timeout=2.0))
+        async with running(cfg) as (url, server), Viewer(url) as viewer:
+            ended = await viewer.wait_message("ended", timeout=40)
+            assert "presented no frame within 2 s" in str(ended["reason"]), ended
+            await until(lambda: not server.sessions)
+
+    run(scenario)
+
+
+def test_a_resize_from_the_viewer_changes_the_stream() -> None:
+    async def scenario() -> None:
+        async with running(config()) as (url, _server), Viewer(url) as viewer:
+            await viewer.wait_frames(3)
+            viewer.send({"type": "resize", "width": 200, "height": 150})
+            await until(lambda: viewer.frames[-1].rgb.shape == (150, 200, 3))
+            assert near(viewer.frames[-1], ORANGE)
+            viewer.send({"type": "resize", "width": 5000, "height": 5000})  # past the maximum
+            await until(lambda: viewer.frames[-1].rgb.shape == (1080, 1920, 3))
+
+    run(scenario)
+
+
 def test_a_killed_worker_ends_only_its_own_session() -> None:
     async def scenario() -> None:
         async with running(config()) as (url, server), Viewer(url) as first, Viewer(url) as second:
