@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from gpu_host import ComponentError, GuestEnded, GuestError, GuestOptions, Runtime
+from gpu_host import ComponentError, Frame, GuestError, GuestOptions, Runtime
 from gpu_host.events import InputEvent
 
 from .encoder import RTP_CLOCK, EncoderSettings, VideoEncoder
@@ -77,59 +79,95 @@ def _serve(config: WorkerConfig, conn: Connection) -> str | None:
         max_surface_size=config.max_surface_size,
         frame_format="yuv420p",  # converted on the GPU: a third of the readback, no swscale
     )
-    encoder = VideoEncoder(settings)
+    encoding = EncodeThread(VideoEncoder(settings), conn)
     period = 1.0 / settings.fps
     credit = 0
     probe = False
     seq = 0
     pending: list[tuple[InputEvent, int]] = []
-    started = time.monotonic()
-    due = started
-    with runtime.run(component, options) as guest:
-        conn.send(Started(*config.size))
-        while True:
-            wait = max(0.0, due - time.monotonic()) if credit > 0 else 1.0
-            if conn.poll(wait):
-                message: ToWorker = conn.recv()
-                if isinstance(message, Credit):
-                    credit += message.frames
-                elif isinstance(message, Events):
-                    pending.extend(message.items)
-                elif isinstance(message, Keyframe):
-                    encoder.request_keyframe()
-                elif isinstance(message, SetProbe):
-                    probe = message.enabled
-                elif isinstance(message, Stop):
-                    return None
-                continue
-            if credit <= 0 or time.monotonic() < due:
-                continue
-            events = [event for event, _ in pending]
-            if pending:
-                seq = pending[-1][1]
-            pending.clear()
+    due = time.monotonic()
+    try:
+        with runtime.run(component, options) as guest:
+            conn.send(Started(*config.size))
+            while True:
+                wait = max(0.0, due - time.monotonic()) if credit > 0 else 1.0
+                if conn.poll(wait):
+                    message: ToWorker = conn.recv()
+                    if isinstance(message, Credit):
+                        credit += message.frames
+                    elif isinstance(message, Events):
+                        pending.extend(message.items)
+                    elif isinstance(message, Keyframe):
+                        encoding.encoder.request_keyframe()
+                    elif isinstance(message, SetProbe):
+                        probe = message.enabled
+                    elif isinstance(message, Stop):
+                        return None
+                    continue
+                if credit <= 0 or time.monotonic() < due:
+                    continue
+                events = [event for event, _ in pending]
+                if pending:
+                    seq = pending[-1][1]
+                pending.clear()
+                try:
+                    frame = guest.next_frame(timeout=config.frame_timeout, events=events)
+                except GuestError as exc:  # GuestEnded included
+                    return str(exc)
+                credit -= 1
+                # The encode of this frame overlaps the guest's render of the next one.
+                encoding.submit(frame, seq, probe)
+                due += period
+                if due < time.monotonic() - period:
+                    due = time.monotonic()  # fell behind (slow guest or viewer): do not burst to catch up
+    finally:
+        encoding.close()
+
+
+class EncodeThread:
+    """Encodes and sends frames on a thread of its own, one frame at a time: the worker's loop hands
+    over frame n and goes on to render n+1 (ARCHITECTURE.md, decision 5: pipelined, never queued
+    deeper than one frame; `submit` waits while the previous frame is still being encoded)."""
+
+    def __init__(self, encoder: VideoEncoder, conn: Connection) -> None:
+        self.encoder = encoder
+        self._conn = conn
+        self._started = time.monotonic()
+        self._slot: queue.Queue[tuple[Frame, int, bool, float] | None] = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="encoder", daemon=True)
+        self._thread.start()
+
+    def submit(self, frame: Frame, seq: int, probe: bool) -> None:
+        if self.error is not None:
+            raise self.error
+        self._slot.put((frame, seq, probe, time.monotonic()))
+
+    def close(self) -> None:
+        try:
+            self._slot.put(None, timeout=10.0)
+        except queue.Full:
+            return  # the thread is stuck in an encode; the worker exits anyway
+        self._thread.join(10.0)
+
+    def _run(self) -> None:
+        while (item := self._slot.get()) is not None:
+            frame, seq, probe, shown = item
             try:
-                frame = guest.next_frame(timeout=config.frame_timeout, events=events)
-            except GuestEnded as exc:
-                return str(exc)
-            except GuestError as exc:
-                return str(exc)
-            shown = time.monotonic()
-            if probe:
-                stamp_marker(frame.pixels, seq, frame.format)
-            packets = encoder.encode(frame.pixels, round((shown - started) * RTP_CLOCK), frame.format)
-            encoded = time.monotonic()
-            credit -= 1
-            conn.send(
-                EncodedFrame(
-                    tuple(packets),
-                    frame.index,
-                    seq,
-                    frame.guest_seconds * 1e3,
-                    frame.readback_seconds * 1e3,
-                    (encoded - shown) * 1e3,
-                )
-            )
-            due += period
-            if due < time.monotonic() - period:
-                due = time.monotonic()  # fell behind (slow guest or viewer): do not burst to catch up
+                self._encode(frame, seq, probe, shown)
+            except Exception as exc:  # reported to the loop at its next submit
+                log.exception("encoding failed")
+                self.error = exc
+                return
+
+    def _encode(self, frame: Frame, seq: int, probe: bool, shown: float) -> None:
+        start = time.monotonic()
+        if probe:
+            stamp_marker(frame.pixels, seq, frame.format)
+        timestamp = round((shown - self._started) * RTP_CLOCK)
+        packets = self.encoder.encode(frame.pixels, timestamp, frame.format)
+        encode_ms = (time.monotonic() - start) * 1e3
+        readback_ms = frame.readback_seconds * 1e3 + (start - shown) * 1e3  # waiting counts as readback
+        self._conn.send(
+            EncodedFrame(tuple(packets), frame.index, seq, frame.guest_seconds * 1e3, readback_ms, encode_ms)
+        )
