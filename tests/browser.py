@@ -60,6 +60,7 @@ class LiveServer:
         self.url = ""
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="live server", daemon=True)
+        self.app = make_app(config)
         self._runner: web.AppRunner | None = None
 
     def __enter__(self) -> Self:
@@ -87,7 +88,7 @@ class LiveServer:
         return future.result(timeout=60)
 
     async def _start(self) -> str:
-        self._runner = web.AppRunner(make_app(self.config), handle_signals=False)
+        self._runner = web.AppRunner(self.app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

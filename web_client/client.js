@@ -75,7 +75,7 @@ async function connect() {
       video.requestVideoFrameCallback(() => frameShown(connection));
     },
     onMessage: (message) => onMessage(connection, message),
-    onPong: (rtt) => (page.statsValues.channelRtt = rtt),
+    onPong: (rtt) => stats.notePong(rtt),
     onClosed: (reason) => {
       // After `ended` the server closes the connection: that is not a second failure.
       if (connection === page.connection && page.state !== "ended") setState("disconnected", reason);

@@ -5,7 +5,7 @@ import { MARKER_HEIGHT, MARKER_WIDTH, markerCovers, readMarker } from "./marker.
 
 const POLL_MS = 1000;
 const PENDING_MAX_AGE_MS = 10000; // an event no frame showed in 10 s was lost (or coalesced away)
-const LATENCIES_KEPT = 10000;
+const KEPT = 10000; // measurements kept in each list
 
 // The numbers tests and benchmarks read (window.streamerStats); updated in place.
 export function emptyStats() {
@@ -17,6 +17,7 @@ export function emptyStats() {
     bitrate: null, // bits per second
     rtt: null, // ICE candidate pair round trip, ms
     channelRtt: null, // data-channel ping/pong, ms
+    channelRtts: [], // every ping/pong round trip measured, ms
     framesDecoded: 0,
     framesDropped: 0,
     lastMarker: null,
@@ -120,12 +121,21 @@ export class Stats {
     this.pending = still;
   }
 
+  // A pong came back: the data channel's round trip, for contrast with the video path.
+  notePong(rtt) {
+    this.values.channelRtt = rtt;
+    keep(this.values.channelRtts, rtt);
+  }
+
   record(latency) {
-    const list = this.values.latencies;
-    list.push(latency);
-    if (list.length > LATENCIES_KEPT) list.splice(0, list.length - LATENCIES_KEPT);
+    keep(this.values.latencies, latency);
     this.values.lastLatency = latency;
   }
+}
+
+function keep(list, value) {
+  list.push(value);
+  if (list.length > KEPT) list.splice(0, list.length - KEPT);
 }
 
 function findNominatedPair(report) {
