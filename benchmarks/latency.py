@@ -32,7 +32,7 @@ from streamer.encoder import CODECS, EncoderSettings
 from streamer.scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
 from streamer.server import ServeConfig
 from streamer.worker import WorkerConfig
-from tests.browser import LiveServer, Viewer, launch_chromium
+from tests.browser import LiveServer, ViewerPage, launch_chromium
 
 HEADER_PX = 48  # the page's bar above the video, so the viewport shows the picture at about 1:1
 
@@ -50,7 +50,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def send_events(viewer: Viewer, kind: str, count: int, interval: float) -> None:
+def send_events(viewer: ViewerPage, kind: str, count: int, interval: float) -> None:
     """`count` input events on the picture, `interval` seconds apart."""
     page = viewer.page
     box = viewer.video_box()
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": width, "height": height + HEADER_PX})
         page.goto(server.url)
-        viewer = Viewer(page)
+        viewer = ViewerPage(page)
         viewer.wait_playing(frames=30, timeout=120)
         page.evaluate("window.streamer.toggleStats(true)")
         page.wait_for_function("window.streamerStats.lastMarker !== null", timeout=10_000)

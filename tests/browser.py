@@ -3,7 +3,7 @@
 `LiveServer` runs `streamer serve`'s application in this process, on 127.0.0.1 and a free port, with
 its own event loop on a background thread (the sessions still spawn their worker processes).
 `launch_chromium` starts Debian's Chromium through Playwright (never a downloaded browser).
-`Viewer` wraps a Playwright page showing web_client/ with the calls the tests need.
+`ViewerPage` wraps a Playwright page showing web_client/ with the calls the tests need.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, FloatRect, Page, Playwright
 
 from streamer.server import ServeConfig, make_app
 
-__all__ = ["CHROMIUM_ARGS", "LiveServer", "Viewer", "chromium_path", "launch_chromium"]
+__all__ = ["CHROMIUM_ARGS", "LiveServer", "ViewerPage", "chromium_path", "launch_chromium"]
 
 CHROMIUM_ARGS = (
     "--no-sandbox",
@@ -97,7 +97,7 @@ class LiveServer:
 
 
 @dataclass
-class Viewer:
+class ViewerPage:
     """A page showing the web client, with the measurements the tests make on it."""
 
     page: Page

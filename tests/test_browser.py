@@ -20,7 +20,7 @@ from scenes.build import test_guest_path as guest_path
 from streamer.encoder import Codec, EncoderSettings
 from streamer.server import ServeConfig
 from streamer.worker import WorkerConfig
-from tests.browser import Colour, LiveServer, Viewer, close_to, launch_chromium
+from tests.browser import Colour, LiveServer, ViewerPage, close_to, launch_chromium
 
 SIZE = (320, 240)
 ORANGE, NAVY, CYAN = (255, 102, 0), (13, 13, 38), (0, 153, 255)
@@ -32,7 +32,7 @@ CODECS: tuple[Codec, ...] = ("h264", "vp8")
 SATURATED = 45
 
 Serve = Callable[..., str]
-Open = Callable[..., Viewer]
+Open = Callable[..., ViewerPage]
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +70,13 @@ def open_page(browser: Browser) -> Iterator[Open]:
     """`open_page(url, width=480, height=400)`: a new browser context showing the client."""
     contexts = []
 
-    def open_(url: str, width: int = 480, height: int = 400) -> Viewer:
+    def open_(url: str, width: int = 480, height: int = 400) -> ViewerPage:
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(url)
-        return Viewer(page)
+        return ViewerPage(page)
 
     errors: list[str] = []
     yield open_

@@ -47,6 +47,7 @@ function setState(state, reason = null) {
   const label = $("state");
   label.dataset.state = state;
   label.textContent = reason ? `${STATE_TEXT[state]}: ${reason}` : STATE_TEXT[state];
+  label.title = label.textContent; // the bar may cut a long reason short
   const over = state === "ended" || state === "disconnected";
   $("banner").hidden = !over;
   $("banner-text").textContent = label.textContent;
