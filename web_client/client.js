@@ -1,0 +1,238 @@
+// The viewer page: connects to `streamer serve` (docs/protocol.md), shows the video, sends input,
+// shows the session's state and, on demand, statistics and input-to-photon latency.
+//
+// Read-only hooks for tests and benchmarks:
+//   window.streamerState  "connecting" | "streaming" | "ended" | "disconnected"
+//   window.streamerStats  numbers from stats.js (latencies: every measured value, in ms)
+//   window.streamer       { reason, hello, session, seq, sent, errors, mapToSurface, keyName,
+//                           readMarker, toggleStats(), reconnect() }
+
+import { Connection, fetchConfig } from "./connection.js";
+import { InputCapture, keyTable, mapToSurface } from "./input.js";
+import { readMarker } from "./marker.js";
+import { Stats, emptyStats, formatStats } from "./stats.js";
+
+const RESIZE_DEBOUNCE_MS = 200;
+const TOAST_MS = 4000;
+const STATE_TEXT = {
+  connecting: "connecting…",
+  streaming: "streaming",
+  ended: "guest ended",
+  disconnected: "disconnected",
+};
+
+const $ = (id) => document.getElementById(id);
+const video = $("video");
+const stage = $("stage");
+
+const page = {
+  state: "connecting",
+  reason: null, // why the session ended or was lost
+  config: null,
+  hello: null,
+  keys: new Map(),
+  connection: null,
+  sent: [], // the last input events sent, newest last (for tests)
+  errors: [], // `error` messages from the server
+  statsOpen: false,
+  statsValues: emptyStats(),
+};
+const stats = new Stats(video, page.statsValues);
+
+// --- state ----------------------------------------------------------------------------------
+
+function setState(state, reason = null) {
+  page.state = state;
+  page.reason = reason;
+  const label = $("state");
+  label.dataset.state = state;
+  label.textContent = reason ? `${STATE_TEXT[state]}: ${reason}` : STATE_TEXT[state];
+  label.title = label.textContent; // the bar may cut a long reason short
+  const over = state === "ended" || state === "disconnected";
+  $("banner").hidden = !over;
+  $("banner-text").textContent = label.textContent;
+  stage.classList.toggle("over", over);
+}
+
+function toast(text) {
+  const box = $("toast");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (box.hidden = true), TOAST_MS);
+}
+
+// --- the session ----------------------------------------------------------------------------
+
+async function connect() {
+  page.connection?.close();
+  page.hello = null;
+  page.keys = new Map();
+  setState("connecting");
+  const connection = new Connection(page.config ?? {}, {
+    onTrack: (stream) => {
+      video.srcObject = stream;
+      video.play().catch(() => {}); // muted autoplay is allowed; a refusal leaves the poster
+      video.requestVideoFrameCallback(() => frameShown(connection));
+    },
+    onMessage: (message) => onMessage(connection, message),
+    onPong: (rtt) => stats.notePong(rtt),
+    onClosed: (reason) => {
+      // After `ended` the server closes the connection: that is not a second failure.
+      if (connection === page.connection && page.state !== "ended") setState("disconnected", reason);
+    },
+  });
+  page.connection = connection;
+  try {
+    page.config = page.config ?? (await fetchConfig());
+    connection.config = page.config;
+    $("scene").textContent = page.config.scene ?? "";
+    await connection.open();
+    stats.attach(connection.pc);
+  } catch (error) {
+    if (connection === page.connection) setState("disconnected", String(error.message ?? error));
+    connection.close();
+  }
+}
+
+function onMessage(connection, message) {
+  if (connection !== page.connection) return;
+  switch (message.type) {
+    case "hello":
+      page.hello = message;
+      page.keys = keyTable(message.keys ?? []);
+      if (page.statsOpen) connection.send({ type: "probe", enabled: true });
+      if ($("match-size").checked) requestResize();
+      break;
+    case "ended":
+      setState("ended", message.reason);
+      break;
+    case "error":
+      page.errors.push(message);
+      toast(message.dropped > 1 ? `${message.message} (${message.dropped} refused)` : message.message);
+      break;
+  }
+}
+
+// The page shows "streaming" once a frame is on screen, not merely once ICE connects.
+function frameShown(connection) {
+  if (connection === page.connection && page.state === "connecting") setState("streaming");
+}
+video.addEventListener("playing", () => frameShown(page.connection));
+
+// --- input ----------------------------------------------------------------------------------
+
+function isStatsShortcut(e) {
+  return e.ctrlKey && e.shiftKey && !e.altKey && !e.metaKey && e.code === "KeyS";
+}
+
+function sendInput(event, domEvent) {
+  const connection = page.connection;
+  if (!connection || page.state !== "streaming") return;
+  const t = domEvent ? domEvent.timeStamp : performance.now(); // the DOM event's own time
+  const seq = connection.sendInput(event, t);
+  if (seq === null) return;
+  stats.noteInput(seq, t);
+  page.sent.push({ ...event, seq, t });
+  if (page.sent.length > 100) page.sent.shift();
+}
+
+new InputCapture(stage, video, { send: sendInput, isShortcut: isStatsShortcut, keys: () => page.keys });
+
+// The shortcut works wherever focus is (it is never forwarded to the guest).
+window.addEventListener("keydown", (e) => {
+  if (isStatsShortcut(e)) {
+    e.preventDefault();
+    if (!e.repeat) toggleStats();
+  }
+});
+
+// --- resize ---------------------------------------------------------------------------------
+
+let resizeTimer = 0;
+
+function requestResize() {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(sendResize, RESIZE_DEBOUNCE_MS);
+}
+
+// Ask for the stage's size in device pixels, within the server's maximum.
+function sendResize() {
+  const hello = page.hello;
+  if (!hello) return;
+  const box = stage.getBoundingClientRect();
+  const dpr = window.devicePixelRatio || 1;
+  const width = clampInt(Math.round(box.width * dpr), 1, hello.max_width);
+  const height = clampInt(Math.round(box.height * dpr), 1, hello.max_height);
+  sendInput({ type: "resize", width, height }, null);
+}
+
+function clampInt(value, low, high) {
+  return Math.min(high, Math.max(low, value));
+}
+
+new ResizeObserver(() => {
+  if ($("match-size").checked) requestResize();
+}).observe(stage);
+
+$("match-size").addEventListener("change", (e) => {
+  if (e.target.checked) requestResize();
+  else if (page.hello) sendInput({ type: "resize", width: page.hello.width, height: page.hello.height }, null);
+});
+
+// --- stats ----------------------------------------------------------------------------------
+
+function toggleStats(open = !page.statsOpen) {
+  page.statsOpen = open;
+  $("stats").hidden = !open;
+  $("stats-toggle").setAttribute("aria-pressed", String(open));
+  stats.setProbing(open);
+  page.connection?.send({ type: "probe", enabled: open });
+  if (open) renderStats();
+}
+
+function renderStats() {
+  if (!page.statsOpen) return;
+  for (const [name, text] of Object.entries(formatStats(page.statsValues))) $(`stat-${name}`).textContent = text;
+  setTimeout(renderStats, 500);
+}
+
+$("stats-toggle").addEventListener("click", () => toggleStats());
+$("reconnect").addEventListener("click", () => {
+  connect();
+  stage.focus({ preventScroll: true });
+});
+
+// --- hooks ----------------------------------------------------------------------------------
+
+Object.defineProperty(window, "streamerState", { get: () => page.state });
+Object.defineProperty(window, "streamerStats", { get: () => page.statsValues });
+Object.defineProperty(window, "streamer", {
+  value: Object.freeze({
+    get reason() {
+      return page.reason;
+    },
+    get hello() {
+      return page.hello;
+    },
+    get session() {
+      return page.connection?.session ?? null;
+    },
+    get seq() {
+      return page.connection?.seq ?? 0;
+    },
+    get sent() {
+      return page.sent.slice();
+    },
+    get errors() {
+      return page.errors.slice();
+    },
+    mapToSurface,
+    keyName: (code) => page.keys.get(code) ?? null,
+    readMarker,
+    toggleStats,
+    reconnect: connect,
+  }),
+});
+
+connect();
