@@ -5,8 +5,10 @@ look-ahead (a frame's packet comes out of the call that took the frame), a keyfr
 at a fixed interval, and a target bitrate. Browsers decode H.264 only in the profiles aiortc
 negotiates (42e01f: constrained baseline), so the encoder is told `profile=baseline`.
 
-Colour: BT.601, limited range, 4:2:0. Neither VP8 nor an H.264 stream without colour information
-tells the browser a matrix, and BT.601 is what it then assumes.
+Colour: BT.601, limited range, 4:2:0 (what the GPU conversion writes). VP8 cannot say which matrix
+it uses and browsers assume BT.601; an H.264 stream that says nothing is decoded by Chromium as
+BT.709 (saturated red comes out (255, 24, 0)), so the H.264 stream says BT.601 (smpte170m) in its
+VUI.
 """
 
 from __future__ import annotations
@@ -132,7 +134,10 @@ class VideoEncoder:
                 "tune": "zerolatency",
                 "profile": "baseline",
                 "forced-idr": "1",
-                "x264-params": f"bframes=0:vbv-maxrate={s.bitrate // 1000}:vbv-bufsize={s.bitrate // 1000}",
+                "x264-params": (
+                    f"bframes=0:vbv-maxrate={s.bitrate // 1000}:vbv-bufsize={s.bitrate // 1000}"
+                    ":colormatrix=smpte170m:colorprim=smpte170m:transfer=smpte170m"
+                ),
             }
         else:
             codec = av.CodecContext.create("libvpx", "w")
