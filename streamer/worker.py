@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import tempfile
 import threading
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from gpu_host import ComponentError, Frame, GuestError, GuestOptions, Runtime
 from gpu_host.events import InputEvent
+from gpu_host.output import print_line
 
 from .encoder import RTP_CLOCK, EncoderSettings, VideoEncoder
 from .marker import stamp_marker
@@ -70,6 +72,7 @@ def _serve(config: WorkerConfig, conn: Connection) -> str | None:
     except ComponentError as exc:
         return str(exc)
     settings = config.encoder
+    output = GuestLog()
     options = GuestOptions(
         name=config.name,
         size=config.size,
@@ -77,6 +80,7 @@ def _serve(config: WorkerConfig, conn: Connection) -> str | None:
         virtual_time=False,
         seed=config.seed,
         max_surface_size=config.max_surface_size,
+        sink=output.write,
         frame_format="yuv420p",  # converted on the GPU: a third of the readback, no swscale
     )
     encoding = EncodeThread(VideoEncoder(settings), conn)
@@ -113,7 +117,7 @@ def _serve(config: WorkerConfig, conn: Connection) -> str | None:
                 try:
                     frame = guest.next_frame(timeout=config.frame_timeout, events=events)
                 except GuestError as exc:  # GuestEnded included
-                    return str(exc)
+                    return output.explain(str(exc))
                 credit -= 1
                 # The encode of this frame overlaps the guest's render of the next one.
                 encoding.submit(frame, seq, probe)
@@ -122,6 +126,28 @@ def _serve(config: WorkerConfig, conn: Connection) -> str | None:
                     due = time.monotonic()  # fell behind (slow guest or viewer): do not burst to catch up
     finally:
         encoding.close()
+
+
+EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit)\b")  # "RuntimeError: ..."
+
+
+class GuestLog:
+    """The guest's output goes to the worker's own (the server's console), and the last exception
+    line it wrote to stderr is kept: when the guest traps, that line (a Python guest's uncaught
+    exception) tells the viewer more than the wasm trap does."""
+
+    def __init__(self) -> None:
+        self.last_error = ""
+
+    def write(self, guest: str, stream: str, line: str) -> None:
+        print_line(guest, stream, line)
+        if stream == "stderr" and EXCEPTION_LINE.match(line):
+            self.last_error = line.strip()[:300]
+
+    def explain(self, reason: str) -> str:
+        if self.last_error and self.last_error not in reason:
+            return f"{reason} (the guest's last error output: {self.last_error})"
+        return reason
 
 
 class EncodeThread:

@@ -207,6 +207,7 @@ def test_a_guest_that_traps_ends_its_session_with_the_reason_and_others_carry_on
             async with Viewer(url) as doomed:
                 ended = await doomed.wait_message("ended")
                 assert "trapped" in str(ended["reason"]), ended
+                assert "RuntimeError: trap_after: deliberate trap after 3 frames" in str(ended["reason"])
                 assert 1 <= doomed.frames_received <= 3
             await until(lambda: not server.sessions)
             async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:

@@ -28,7 +28,11 @@ export class Connection {
     // An explicit (usually empty) list: no public STUN server unless the server names one.
     const pc = new RTCPeerConnection({ iceServers: this.config.iceServers ?? [] });
     this.pc = pc;
-    pc.addTransceiver("video", { direction: "recvonly" });
+    const { receiver } = pc.addTransceiver("video", { direction: "recvonly" });
+    // Interactive video: ask the jitter buffer to hold as little as it can (the browser keeps what
+    // decoding needs). jitterBufferTarget is the standard name, playoutDelayHint Chromium's older one.
+    if ("jitterBufferTarget" in receiver) receiver.jitterBufferTarget = 0;
+    if ("playoutDelayHint" in receiver) receiver.playoutDelayHint = 0;
     pc.addEventListener("track", (e) => this.handlers.onTrack(e.streams[0] ?? new MediaStream([e.track])));
     pc.addEventListener("connectionstatechange", () => {
       if (pc.connectionState === "failed" || pc.connectionState === "closed") {
