@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -101,6 +102,9 @@ def _bitrate(text: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # Sessions starting and ending (and why) are what an operator watches; the rest stays quiet.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("streamer").setLevel(logging.INFO)
     component = resolve_scene(args.scene)
     name = args.scene if args.scene in builtin_scenes() else component.stem
     try:

@@ -47,6 +47,7 @@ class SessionLimits:
     event_burst: int = 480  # and in one burst
     error_report_interval: float = 1.0  # at most one `error` message to the viewer per interval
     stall_timeout: float = 20.0  # seconds with frames owed but none coming before the worker is killed
+    connect_timeout: float = 20.0  # seconds from the answer to the viewer's data channel opening
 
 
 class TokenBucket:
@@ -250,6 +251,12 @@ class Session:
         while True:
             await asyncio.sleep(1.0)
             now = time.monotonic()
+            if self.channel is None and now - self._last_heard > self.limits.connect_timeout:
+                self.close(
+                    f"no data channel opened in {self.limits.connect_timeout:.0f} s (connection failed)",
+                    cause="disconnected",
+                )
+                return
             if self.channel is not None and now - self._last_heard > self.limits.heartbeat_timeout:
                 self.close(
                     f"viewer silent for {self.limits.heartbeat_timeout:.0f} s (connection lost)",

@@ -21,6 +21,7 @@ import aiohttp
 import numpy as np
 import pytest
 from aiohttp import web
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from scenes.build import scene_path
 from scenes.build import test_guest_path as guest_path
@@ -275,6 +276,24 @@ def test_closing_the_viewer_stops_its_worker() -> None:
             assert not server.sessions
             assert session.worker.exitcode is not None, f"worker {pid} still running"
             assert metric(await metrics(url), "streamer_sessions") == 0
+
+    run(scenario)
+
+
+def test_a_viewer_that_never_opens_its_data_channel_is_dropped() -> None:
+    async def scenario() -> None:
+        async with running(config(connect_timeout=2.0)) as (url, server):
+            bare = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            bare.addTransceiver("video", direction="recvonly")
+            await bare.setLocalDescription(await bare.createOffer())
+            offer = {"sdp": bare.localDescription.sdp, "type": "offer"}
+            async with aiohttp.ClientSession() as http, http.post(f"{url}/offer", json=offer) as response:
+                answer = await response.json()
+            await bare.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+            (session,) = server.sessions.values()
+            await asyncio.wait_for(session.closed.wait(), 15)
+            assert session.ended_reason is not None and "no data channel" in session.ended_reason
+            await bare.close()
 
     run(scenario)
 
