@@ -94,7 +94,11 @@ def _serve(config: WorkerConfig, conn: Connection) -> str | None:
         with runtime.run(component, options) as guest:
             conn.send(Started(*config.size))
             while True:
-                wait = max(0.0, due - time.monotonic()) if credit > 0 else 1.0
+                # Frames keep to a grid of one per period. A frame with input waiting may come up to
+                # half a period early (its slot's frame, not an extra one): the wait for the next
+                # tick, half a period on average, is most of what input-to-photon latency can lose.
+                ready_at = due - period / 2 if pending else due
+                wait = max(0.0, ready_at - time.monotonic()) if credit > 0 else 1.0
                 if conn.poll(wait):
                     message: ToWorker = conn.recv()
                     if isinstance(message, Credit):
@@ -108,7 +112,7 @@ def _serve(config: WorkerConfig, conn: Connection) -> str | None:
                     elif isinstance(message, Stop):
                         return None
                     continue
-                if credit <= 0 or time.monotonic() < due:
+                if credit <= 0 or time.monotonic() < ready_at:
                     continue
                 events = [event for event, _ in pending]
                 if pending:
