@@ -11,7 +11,7 @@ page times each event from its DOM timestamp to the `requestVideoFrameCallback` 
 the first frame whose marker shows it; this prints their p50/p95/min/max, the data channel's ping
 round trip for contrast, and the server's per-frame guest, readback and encode times.
 
-The figure includes the frame clock's wait (up to one frame period before the guest sees the event),
+The figure includes the frame clock's wait (up to half a frame period before the guest sees the event),
 guest, readback, encode, packetization, loopback network, the jitter buffer, decode and compositing;
 it excludes the input device and display scan-out. Compare figures only from the same machine.
 """
