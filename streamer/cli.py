@@ -115,10 +115,13 @@ def _serve(args: argparse.Namespace) -> int:
         IceServer(url, args.ice_username, args.ice_credential) if url.startswith("turn") else IceServer(url)
         for url in args.ice_server
     )
+    width, height = args.size
     worker = WorkerConfig(
         component=component,
         name=name,
         size=args.size,
+        # Viewers may resize the surface up to 1920x1080, or up to --size when that is larger.
+        max_surface_size=(max(width, 1920), max(height, 1080)),
         encoder=EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps),
     )
     config = ServeConfig(
