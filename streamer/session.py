@@ -154,6 +154,7 @@ class Session:
     def _on_datachannel(self, channel: object) -> None:
         self.channel = channel
         channel.on("message", self._on_message)  # type: ignore[attr-defined]
+        channel.on("close", lambda: self.close("viewer closed the connection", cause="disconnected"))  # type: ignore[attr-defined]
         self._last_heard = time.monotonic()
         size = self.size
         self._send(

@@ -9,6 +9,8 @@ and the test guests `solid` (one colour chosen by input, see its docstring) and 
 from __future__ import annotations
 
 import json
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -280,3 +282,23 @@ def test_match_window_size_resizes_the_surface(serve: Serve, open_page: Open) ->
     )
     resize = [e for e in page.evaluate("window.streamer.sent") if e["type"] == "resize"]
     assert resize[-1]["width"] == want[0] and resize[-1]["height"] == want[1]
+
+
+def sessions_open(url: str) -> int:
+    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+        return int(json.load(response)["sessions"])
+
+
+def test_closing_the_tab_ends_its_session(serve: Serve, open_page: Open) -> None:
+    url = serve("triangle")
+    viewer = open_page(url)
+    viewer.wait_playing(frames=5)
+    before = sessions_open(url)
+    assert before >= 1
+    viewer.page.close()
+    # The page closes its connection on pagehide, so this takes well under a second; a connection
+    # lost without a word is caught by the 10 s heartbeat (test_serve.py).
+    deadline = time.monotonic() + 5
+    while sessions_open(url) >= before:
+        assert time.monotonic() < deadline, "the session outlived its tab"
+        time.sleep(0.2)

@@ -235,4 +235,8 @@ Object.defineProperty(window, "streamer", {
   }),
 });
 
+// Leaving the page closes the connection at once, so the server frees this viewer's worker now
+// rather than when its heartbeat runs out (10 s).
+window.addEventListener("pagehide", () => page.connection?.close());
+
 connect();
