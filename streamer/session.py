@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.exceptions import OperationError
 from aiortc.rtcrtpsender import RTCRtpSender
 
@@ -82,7 +82,7 @@ class Session:
         self._on_closed = on_closed
         self.pc = RTCPeerConnection(rtc_config)
         self.track = PacketTrack(self._frame_taken)
-        self.channel: object | None = None
+        self.channel: RTCDataChannel | None = None
         self.worker: WorkerProcess | None = None
         self.ended_reason: str | None = None
         self.frames_sent = 0
@@ -151,10 +151,10 @@ class Session:
 
     # --- the viewer -------------------------------------------------------------------------------
 
-    def _on_datachannel(self, channel: object) -> None:
+    def _on_datachannel(self, channel: RTCDataChannel) -> None:
         self.channel = channel
-        channel.on("message", self._on_message)  # type: ignore[attr-defined]
-        channel.on("close", lambda: self.close("viewer closed the connection", cause="disconnected"))  # type: ignore[attr-defined]
+        channel.on("message", self._on_message)
+        channel.on("close", lambda: self.close("viewer closed the connection", cause="disconnected"))
         self._last_heard = time.monotonic()
         size = self.size
         self._send(
@@ -206,8 +206,8 @@ class Session:
 
     def _send(self, kind: str, **fields: object) -> None:
         channel = self.channel
-        if channel is not None and getattr(channel, "readyState", "") == "open":
-            channel.send(server_message(kind, **fields))  # type: ignore[attr-defined]
+        if channel is not None and channel.readyState == "open":
+            channel.send(server_message(kind, **fields))
 
     # --- the worker -------------------------------------------------------------------------------
 
