@@ -101,7 +101,7 @@ class Session:
     # --- signalling -------------------------------------------------------------------------------
 
     async def answer(self, offer: RTCSessionDescription) -> RTCSessionDescription:
-        """Answer the viewer's offer and start the worker; OfferError when the offer cannot work."""
+        """Answer the viewer's offer (`start` then spawns the worker); OfferError when it cannot work."""
         codec = self.worker_config.encoder.codec
         mime = MIME_TYPES[codec]
         # aiortc settles the codecs when it applies the offer, so the transceiver and its codec
