@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ice-username", help="username for the TURN servers")
     s.add_argument("--ice-credential", help="credential for the TURN servers")
     s.add_argument("--max-sessions", type=_positive_int, default=8, help="viewers at once (default 8)")
+    s.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="write each session's input to DIR/SESSION.jsonl as a render script",
+    )
     return parser
 
 
@@ -124,8 +130,18 @@ def _serve(args: argparse.Namespace) -> int:
         max_surface_size=(max(width, 1920), max(height, 1080)),
         encoder=EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps),
     )
+    if args.record is not None:
+        try:
+            args.record.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _fail(f"cannot record into {args.record}: {exc.strerror or exc}")
     config = ServeConfig(
-        worker=worker, host=args.host, port=args.port, ice_servers=ice, max_sessions=args.max_sessions
+        worker=worker,
+        host=args.host,
+        port=args.port,
+        ice_servers=ice,
+        max_sessions=args.max_sessions,
+        record_dir=args.record,
     )
     try:
         serve(config)

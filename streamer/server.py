@@ -49,6 +49,7 @@ class ServeConfig:
     ice_servers: tuple[IceServer, ...] = ()  # none by default: no traffic leaves the machine
     max_sessions: int = 8
     limits: SessionLimits = field(default_factory=SessionLimits)
+    record_dir: Path | None = None  # each session's input as a render script: <dir>/<session>.jsonl
 
     def rtc_configuration(self) -> RTCConfiguration:
         # An explicit list, even empty: aiortc falls back to a public STUN server when given none.
@@ -110,6 +111,7 @@ class Server:
             self.metrics,
             self.config.limits,
             self._session_closed,
+            self.config.record_dir,
         )
         self.sessions[session.id] = session
         try:

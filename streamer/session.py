@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.exceptions import OperationError
@@ -74,9 +75,15 @@ class Session:
         metrics: Metrics,
         limits: SessionLimits,
         on_closed: Callable[[Session], None],
+        record_dir: Path | None = None,
     ) -> None:
         self.id = secrets.token_hex(8)
         self.worker_config = replace(worker_config, name=f"{worker_config.name}-{self.id[:6]}")
+        if record_dir is not None:
+            # A seed of its own, written in the recording, so a replay draws the same randomness.
+            self.worker_config = replace(
+                self.worker_config, record_to=record_dir / f"{self.id}.jsonl", seed=secrets.randbits(31)
+            )
         self.metrics = metrics
         self.limits = limits
         self._on_closed = on_closed

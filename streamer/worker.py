@@ -8,6 +8,7 @@ asked, encodes, and sends the packets up the pipe.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import queue
@@ -20,7 +21,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from gpu_host import ComponentError, Frame, GuestError, GuestOptions, Runtime
-from gpu_host.events import InputEvent
+from gpu_host.events import InputEvent, event_to_json
 from gpu_host.output import print_line
 
 from .encoder import RTP_CLOCK, EncoderSettings, VideoEncoder
@@ -43,6 +44,7 @@ class WorkerConfig:
     max_surface_size: tuple[int, int] = (1920, 1080)
     frame_timeout: float = 10.0  # seconds a guest may take for one frame before it counts as hung
     seed: int | None = None
+    record_to: Path | None = None  # write the input as a render script (docs/events.md) here
 
 
 def worker_main(config: WorkerConfig, conn: Connection) -> None:
@@ -84,6 +86,7 @@ def _serve(config: WorkerConfig, conn: Connection) -> str | None:
         frame_format="yuv420p",  # converted on the GPU: a third of the readback, no swscale
     )
     encoding = EncodeThread(VideoEncoder(settings), conn)
+    recording = InputRecording(config) if config.record_to is not None else None
     period = 1.0 / settings.fps
     credit = 0
     probe = False
@@ -122,6 +125,8 @@ def _serve(config: WorkerConfig, conn: Connection) -> str | None:
                     frame = guest.next_frame(timeout=config.frame_timeout, events=events)
                 except GuestError as exc:  # GuestEnded included
                     return output.explain(str(exc))
+                if recording is not None and events:
+                    recording.write(frame.index, events)
                 credit -= 1
                 # The encode of this frame overlaps the guest's render of the next one.
                 encoding.submit(frame, seq, probe)
@@ -130,6 +135,36 @@ def _serve(config: WorkerConfig, conn: Connection) -> str | None:
                     due = time.monotonic()  # fell behind (slow guest or viewer): do not burst to catch up
     finally:
         encoding.close()
+        if recording is not None:
+            recording.close()
+
+
+class InputRecording:
+    """A session's input as a render script: `streamer render` replays it with the same seed.
+
+    Each event is written with the number of the frame it was applied before. The replay runs in
+    virtual time, so a guest whose picture depends on the clock differs in timing, not in input."""
+
+    def __init__(self, config: WorkerConfig) -> None:
+        assert config.record_to is not None
+        self.path = config.record_to
+        self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 -- open for the session
+        width, height = config.size
+        seed = "" if config.seed is None else f" --seed {config.seed}"
+        self._file.write(
+            f"# input of the streamer serve session {config.name}; replay it with:\n"
+            f"# streamer render {config.component} -o OUT --events {self.path.name} --size {width}x{height} "
+            f"--fps {config.encoder.fps:g}{seed}\n"
+        )
+        self._file.flush()
+
+    def write(self, frame: int, events: list[InputEvent]) -> None:
+        for event in events:
+            self._file.write(json.dumps({"frame": frame, **event_to_json(event)}) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
 
 
 EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(Error|Exception|Exit)\b")  # "RuntimeError: ..."

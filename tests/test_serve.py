@@ -22,11 +22,14 @@ import numpy as np
 import pytest
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from PIL import Image
 
+from gpu_host.events import PointerMove, PointerUp, load_script
 from scenes.build import scene_path
 from scenes.build import test_guest_path as guest_path
 from streamer.encoder import EncoderSettings
 from streamer.marker import read_marker
+from streamer.render import RenderJob, render
 from streamer.server import SERVER, ServeConfig, Server, make_app
 from streamer.session import SessionLimits
 from streamer.viewer import ReceivedFrame, Viewer
@@ -214,6 +217,42 @@ def test_a_guest_that_traps_ends_its_session_with_the_reason_and_others_carry_on
             async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:
                 assert (await response.json())["status"] == "ok"
             assert metric(await metrics(url), 'streamer_sessions_ended_total{cause="guest"}') == 1
+
+    run(scenario)
+
+
+def test_a_recorded_session_replays_with_streamer_render(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        cfg = replace(config(), record_dir=tmp_path)
+        async with running(cfg) as (url, server), Viewer(url) as viewer:
+            await viewer.wait_frames(3)
+            viewer.send({"type": "pointer-move", "x": 20.5, "y": 30})
+            viewer.send({"type": "pointer-up", "x": 20.5, "y": 30})
+            await until(lambda: near(viewer.frames[-1], CYAN))
+            (session,) = server.sessions.values()
+
+        (recording,) = tmp_path.glob("*.jsonl")
+        assert recording.name == f"{session.id}.jsonl"
+        script = load_script(recording)
+        assert [e.event for e in script] == [PointerMove(x=20.5, y=30.0), PointerUp(x=20.5, y=30.0)]
+        assert script[0].frame == script[1].frame >= 1
+        header = recording.read_text().splitlines()[1]
+        seed = int(header.rsplit("--seed ", 1)[1])
+        out = tmp_path / "replay"
+        job = RenderJob(
+            scene_path("triangle"),
+            out,
+            frames=script[0].frame + 2,
+            size=SIZE,
+            seed=seed,
+            events=tuple(script),
+        )
+        result = render(job, progress=False)
+        assert result.error is None
+        frames = sorted(out.glob("*.png"))
+        first_after = np.asarray(Image.open(frames[script[0].frame]))
+        last_before = np.asarray(Image.open(frames[script[0].frame - 1]))
+        assert tuple(first_after[60, 80]) == CYAN and tuple(last_before[60, 80]) == ORANGE
 
     run(scenario)
 
