@@ -34,11 +34,12 @@ from pathlib import Path
 
 import av
 import wgpu
-from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
+from av.video.reformatter import VideoReformatter
 
 from gpu_host import GuestError, GuestOptions, Runtime
 from scenes.build import scene_path, test_guest_path
 from streamer.scenes import builtin_scenes
+from streamer.video import bt709_yuv420p, pad_to_even
 
 
 @dataclass
@@ -75,7 +76,7 @@ def measure_scene(name: str, size: tuple[int, int], frames: int, warmup: int) ->
         warm = start_time(warm_runtime, path, size)
 
     codec = av.CodecContext.create("libx264", "w")
-    codec.width, codec.height = size
+    codec.width, codec.height = (size[0] + size[0] % 2, size[1] + size[1] % 2)  # as pad_to_even makes them
     codec.pix_fmt = "yuv420p"
     codec.framerate = Fraction(30)
     codec.time_base = Fraction(1, 30)
@@ -91,14 +92,7 @@ def measure_scene(name: str, size: tuple[int, int], frames: int, warmup: int) ->
             start = time.perf_counter()
             frame = guest.next_frame()
             rendered = time.perf_counter()
-            rgb = av.VideoFrame.from_ndarray(frame.rgb, format="rgb24")
-            yuv = reformatter.reformat(
-                rgb,
-                format="yuv420p",
-                src_colorspace=Colorspace.ITU709,
-                dst_colorspace=Colorspace.ITU709,
-                dst_color_range=ColorRange.MPEG,
-            )
+            yuv = bt709_yuv420p(pad_to_even(frame.rgb), reformatter)
             yuv.pts = index
             converted = time.perf_counter()
             codec.encode(yuv)

@@ -25,6 +25,8 @@ from av.video.frame import PictureType
 
 from gpu_host.frame_clock import FrameFormat
 
+from .video import frame_rate, pad_to_even
+
 VideoPacket: TypeAlias = "av.Packet[Stream]"  # what aiortc's packetizers read
 
 __all__ = ["CODECS", "EncodedPacket", "EncoderSettings", "VideoEncoder"]
@@ -100,12 +102,10 @@ class VideoEncoder:
                 self._open(padded)
             frame = av.VideoFrame.from_ndarray(pixels, format="yuv420p")
         else:
-            height, width = pixels.shape[:2]
-            padded = (width + width % 2, height + height % 2)  # 4:2:0 needs even sizes
+            pixels = pad_to_even(pixels)
+            padded = (pixels.shape[1], pixels.shape[0])
             if padded != self._size:
                 self._open(padded)
-            if padded != (width, height):
-                pixels = np.pad(pixels, ((0, padded[1] - height), (0, padded[0] - width), (0, 0)), "edge")
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24").reformat(
                 format="yuv420p"
             )
@@ -150,7 +150,7 @@ class VideoEncoder:
         assert isinstance(codec, av.VideoCodecContext)
         codec.width, codec.height = size
         codec.pix_fmt = "yuv420p"
-        rate = Fraction(s.fps).limit_denominator(1001)
+        rate = frame_rate(s.fps)
         codec.framerate = rate
         codec.time_base = 1 / rate
         codec.bit_rate = s.bitrate

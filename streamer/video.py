@@ -19,7 +19,16 @@ import numpy.typing as npt
 from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 from PIL import Image
 
-__all__ = ["Frame", "FrameSink", "Mp4Writer", "PngFolderWriter", "frame_rate", "open_sink"]
+__all__ = [
+    "Frame",
+    "FrameSink",
+    "Mp4Writer",
+    "PngFolderWriter",
+    "bt709_yuv420p",
+    "frame_rate",
+    "open_sink",
+    "pad_to_even",
+]
 
 Frame: TypeAlias = npt.NDArray[np.uint8]
 
@@ -58,6 +67,31 @@ def frame_rate(fps: float) -> Fraction:
     if ntsc and abs(fps - ntsc) <= 0.005:
         return ntsc
     return Fraction(fps).limit_denominator(1001)
+
+
+def pad_to_even(frame: Frame) -> Frame:
+    """yuv420p needs even sizes: an odd width or height gets one more column or row repeating the
+    edge (never a scale)."""
+    height, width = frame.shape[:2]
+    if width % 2 == 0 and height % 2 == 0:
+        return frame
+    return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), "edge")
+
+
+def bt709_yuv420p(frame: Frame, reformatter: VideoReformatter) -> av.VideoFrame:
+    """An even-sized RGB frame as yuv420p, converted with BT.709's matrix (limited range) and
+    tagged with it: the render job's colour."""
+    rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+    yuv = reformatter.reformat(
+        rgb,
+        format="yuv420p",
+        src_colorspace=Colorspace.ITU709,
+        dst_colorspace=Colorspace.ITU709,
+        dst_color_range=ColorRange.MPEG,
+    )
+    yuv.colorspace = yuv.color_primaries = yuv.color_trc = _BT709
+    yuv.color_range = _LIMITED_RANGE
+    return yuv
 
 
 def _check_frame(frame: Frame) -> None:
@@ -141,20 +175,7 @@ class Mp4Writer(_ClosingSink):
         if frame.shape[:2] != (height, width):
             frame = _fit(frame, width, height)
             self.refitted_frames += 1
-        if self.padded:
-            frame = np.pad(
-                frame, ((0, self.stream_size[1] - height), (0, self.stream_size[0] - width), (0, 0)), "edge"
-            )
-        rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-        yuv = self._reformatter.reformat(
-            rgb,
-            format="yuv420p",
-            src_colorspace=Colorspace.ITU709,
-            dst_colorspace=Colorspace.ITU709,
-            dst_color_range=ColorRange.MPEG,
-        )
-        yuv.colorspace = yuv.color_primaries = yuv.color_trc = _BT709
-        yuv.color_range = _LIMITED_RANGE
+        yuv = bt709_yuv420p(pad_to_even(frame), self._reformatter)
         yuv.pts = self.frames_written
         yuv.time_base = self._time_base
         self._container.mux(self._stream.encode(yuv))
