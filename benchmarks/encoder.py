@@ -25,7 +25,9 @@ import numpy as np
 import numpy.typing as npt
 import wgpu
 
+from benchmarks import percentile
 from gpu_host import GuestOptions, Runtime
+from streamer.cli import parse_bitrate, parse_size
 from streamer.encoder import EncoderSettings, VideoEncoder
 from streamer.scenes import resolve_scene
 
@@ -62,11 +64,10 @@ def measure(
             for frame in decoder.decode(av.Packet(packet.data)):
                 decoded = np.asarray(frame.to_ndarray(), dtype=np.uint8)  # type: ignore[union-attr]
                 quality.append(luma_psnr(pixels, decoded))
-    ordered = sorted(times)
     bitrate = sum(sizes) * 8 * settings.fps / len(frames)
     return (
         statistics.median(times) * 1e3,
-        ordered[int(0.95 * len(ordered))] * 1e3,
+        percentile(times, 0.95) * 1e3,
         bitrate,
         statistics.median(quality),
     )
@@ -78,12 +79,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--scene", default="orbit")
-    parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--size", type=parse_size, default=(1280, 720))
     parser.add_argument("--fps", type=float, default=30)
-    parser.add_argument("--bitrate", type=lambda s: int(float(s.rstrip("Mm")) * 1e6), default=4_000_000)
+    parser.add_argument("--bitrate", type=parse_bitrate, default=4_000_000)
     parser.add_argument("--frames", type=int, default=90)
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = args.size
     frames = render(args.scene, (width, height), args.frames)
     info = wgpu.gpu.request_adapter_sync(power_preference="high-performance").info
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; adapter {info['device']}")

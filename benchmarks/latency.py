@@ -28,6 +28,8 @@ import urllib.request
 from playwright.sync_api import Page, sync_playwright
 from prometheus_client.parser import text_string_to_metric_families
 
+from benchmarks import percentile
+from streamer.cli import parse_size
 from streamer.encoder import CODECS, EncoderSettings
 from streamer.scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
 from streamer.server import ServeConfig
@@ -35,19 +37,6 @@ from streamer.worker import WorkerConfig
 from tests.browser import LiveServer, ViewerPage, launch_chromium
 
 HEADER_PX = 48  # the page's bar above the video, so the viewport shows the picture at about 1:1
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WxH such as 1280x720, got {text!r}") from None
-    return width, height
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def send_events(viewer: ViewerPage, kind: str, count: int, interval: float) -> None:

@@ -38,6 +38,7 @@ from av.video.reformatter import VideoReformatter
 
 from gpu_host import GuestError, GuestOptions, Runtime
 from scenes.build import scene_path, test_guest_path
+from streamer.cli import parse_size
 from streamer.scenes import builtin_scenes
 from streamer.video import bt709_yuv420p, pad_to_even
 
@@ -132,12 +133,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT (default 1280x720)")
+    parser.add_argument(
+        "--size", type=parse_size, default=(1280, 720), help="WIDTHxHEIGHT (default 1280x720)"
+    )
     parser.add_argument("--frames", type=int, default=60, help="frames measured per scene (default 60)")
     parser.add_argument("--warmup", type=int, default=10, help="frames before measuring (default 10)")
     parser.add_argument("--scenes", help="comma-separated scene names (default: every built-in scene)")
     args = parser.parse_args()
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = args.size
     scenes = args.scenes.split(",") if args.scenes else builtin_scenes()
     info = wgpu.gpu.request_adapter_sync(power_preference="high-performance").info
     print(

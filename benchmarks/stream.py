@@ -28,16 +28,13 @@ from pathlib import Path
 import wgpu
 from aiohttp import web
 
+from benchmarks import percentile
+from streamer.cli import parse_bitrate, parse_size
 from streamer.encoder import CODECS, EncoderSettings
 from streamer.scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
 from streamer.server import SERVER, ServeConfig, make_app
 from streamer.viewer import Viewer
 from streamer.worker import WorkerConfig
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def bytes_received(viewer: Viewer) -> int:
@@ -48,7 +45,7 @@ async def bytes_received(viewer: Viewer) -> int:
 
 
 async def measure(args: argparse.Namespace) -> None:
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    width, height = args.size
     component = resolve_scene(args.scene)
     name = args.scene if args.scene in builtin_scenes() else Path(args.scene).stem
     encoder = EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps)
@@ -121,9 +118,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--scene", default=DEFAULT_SCENE)
-    parser.add_argument("--size", default="1280x720")
+    parser.add_argument("--size", type=parse_size, default=(1280, 720))
     parser.add_argument("--fps", type=int, default=30)
-    parser.add_argument("--bitrate", type=lambda s: int(float(s.rstrip("Mm")) * 1e6), default=4_000_000)
+    parser.add_argument("--bitrate", type=parse_bitrate, default=4_000_000)
     parser.add_argument("--codec", choices=CODECS, default="h264")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--viewers", type=int, default=1)

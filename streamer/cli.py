@@ -20,10 +20,11 @@ from .scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene, scene_summary
 from .server import IceServer, ServeConfig, serve
 from .worker import WorkerConfig
 
-__all__ = ["main"]
+__all__ = ["main", "parse_bitrate", "parse_size"]
 
 
-def _size(text: str) -> tuple[int, int]:
+def parse_size(text: str) -> tuple[int, int]:
+    """WIDTHxHEIGHT, each from 1 to 8192 (an argparse type)."""
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("-o", "--output", type=Path, required=True, help="OUT.mp4 (H.264) or a folder for PNGs")
     r.add_argument("--frames", type=_positive_int, default=90, help="frames to render (default 90)")
-    r.add_argument("--size", type=_size, default=(640, 360), help="surface size WxH (default 640x360)")
+    r.add_argument("--size", type=parse_size, default=(640, 360), help="surface size WxH (default 640x360)")
     r.add_argument("--fps", type=_positive_float, default=30.0, help="virtual frame rate and video rate")
     r.add_argument("--seed", type=int, default=0, help="seed of the guest's wasi:random (default 0)")
     r.add_argument("--events", type=Path, help="JSON-lines input script (docs/events.md)")
@@ -71,10 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scene", default=DEFAULT_SCENE, help="a built-in scene's name or a component path")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    s.add_argument("--size", type=_size, default=(1280, 720), help="initial surface size (default 1280x720)")
+    s.add_argument(
+        "--size", type=parse_size, default=(1280, 720), help="initial surface size (default 1280x720)"
+    )
     s.add_argument("--fps", type=_positive_float, default=30.0, help="frames per second (default 30)")
     s.add_argument("--codec", choices=CODECS, default="h264", help="video codec (default h264)")
-    s.add_argument("--bitrate", type=_bitrate, default=4_000_000, help="target bitrate, e.g. 4M or 800k")
+    s.add_argument("--bitrate", type=parse_bitrate, default=4_000_000, help="target bitrate, e.g. 4M or 800k")
     s.add_argument(
         "--ice-server",
         action="append",
@@ -94,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _bitrate(text: str) -> int:
+def parse_bitrate(text: str) -> int:
+    """Bits per second, such as 4M or 800k, from 10k to 200M (an argparse type)."""
     scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:].lower(), 1)
     try:
         value = int(float(text[:-1] if scale != 1 else text) * scale)
