@@ -26,13 +26,12 @@ import time
 from pathlib import Path
 
 import wgpu
-from aiohttp import web
 
 from benchmarks import percentile
 from streamer.cli import parse_bitrate, parse_size
 from streamer.encoder import CODECS, EncoderSettings
 from streamer.scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
-from streamer.server import SERVER, ServeConfig, make_app
+from streamer.server import ServeConfig, running
 from streamer.viewer import Viewer
 from streamer.worker import WorkerConfig
 
@@ -57,34 +56,29 @@ async def measure(args: argparse.Namespace) -> None:
             max_surface_size=(width, height),
             encoder=encoder,
         ),
+        port=0,
         max_sessions=args.viewers,
     )
-    app = make_app(config)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    viewers = [Viewer(url, keep_frames=2) for _ in range(args.viewers)]
-    try:
-        for viewer in viewers:
-            await viewer.connect()
-        for viewer in viewers:
-            await viewer.wait_frames(args.fps * 2, timeout=120)  # warm-up: start, JIT of the guest
-        start = time.monotonic()
-        counts = [[v.frames_received] for v in viewers]
-        bytes_at_start = [await bytes_received(v) for v in viewers]
-        for _ in range(int(args.seconds)):
-            await asyncio.sleep(1.0)
-            for viewer, series in zip(viewers, counts, strict=True):
-                series.append(viewer.frames_received)
-        elapsed = time.monotonic() - start
-        bytes_at_end = [await bytes_received(v) for v in viewers]
-        sessions = list(app[SERVER].sessions.values())
-    finally:
-        for viewer in viewers:
-            await viewer.close()
-        await runner.cleanup()
+    async with running(config) as (url, server):
+        viewers = [Viewer(url, keep_frames=2) for _ in range(args.viewers)]
+        try:
+            for viewer in viewers:
+                await viewer.connect()
+            for viewer in viewers:
+                await viewer.wait_frames(args.fps * 2, timeout=120)  # warm-up: start, JIT of the guest
+            start = time.monotonic()
+            counts = [[v.frames_received] for v in viewers]
+            bytes_at_start = [await bytes_received(v) for v in viewers]
+            for _ in range(int(args.seconds)):
+                await asyncio.sleep(1.0)
+                for viewer, series in zip(viewers, counts, strict=True):
+                    series.append(viewer.frames_received)
+            elapsed = time.monotonic() - start
+            bytes_at_end = [await bytes_received(v) for v in viewers]
+            sessions = list(server.sessions.values())
+        finally:
+            for viewer in viewers:
+                await viewer.close()
 
     info = wgpu.gpu.request_adapter_sync(power_preference="high-performance").info
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")

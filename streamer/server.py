@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from .metrics import Metrics
 from .session import OfferError, Session, SessionLimits
 from .worker import WorkerConfig
 
-__all__ = ["SERVER", "IceServer", "ServeConfig", "Server", "make_app", "serve"]
+__all__ = ["SERVER", "IceServer", "ServeConfig", "Server", "make_app", "running", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +167,22 @@ def make_app(config: ServeConfig) -> web.Application:
     app.router.add_get("/metrics", server.metrics_text)
     app.on_shutdown.append(server.close_all)
     return app
+
+
+@asynccontextmanager
+async def running(config: ServeConfig) -> AsyncIterator[tuple[str, Server]]:
+    """The server in this event loop, on `config.host` and `config.port` (0: a free port), until the
+    block ends; yields its URL and state. Leaving the block ends every session and its worker."""
+    app = make_app(config)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.host, config.port)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        yield f"http://{host}:{port}", app[SERVER]
+    finally:
+        await runner.cleanup()
 
 
 def serve(config: ServeConfig) -> None:

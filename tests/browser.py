@@ -15,14 +15,14 @@ import threading
 import time
 from collections.abc import Coroutine
 from concurrent.futures import Future
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from aiohttp import web
 from playwright.sync_api import Browser, FloatRect, Page, Playwright
 
-from streamer.server import ServeConfig, make_app
+from streamer.server import ServeConfig, running
 
 __all__ = ["CHROMIUM_ARGS", "LiveServer", "ViewerPage", "chromium_path", "launch_chromium"]
 
@@ -60,8 +60,8 @@ class LiveServer:
         self.url = ""
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="live server", daemon=True)
-        self.app = make_app(config)
-        self._runner: web.AppRunner | None = None
+        self._running = AsyncExitStack()
+        self._started = False
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -74,9 +74,9 @@ class LiveServer:
         self.close()
 
     def close(self) -> None:
-        if self._runner is not None:
-            self._call(self._runner.cleanup())  # ends every session and its worker
-            self._runner = None
+        if self._started:
+            self._call(self._running.aclose())  # ends every session and its worker
+            self._started = False
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
@@ -88,12 +88,9 @@ class LiveServer:
         return future.result(timeout=60)
 
     async def _start(self) -> str:
-        self._runner = web.AppRunner(self.app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        return f"http://{host}:{port}"
+        url, _server = await self._running.enter_async_context(running(self.config))
+        self._started = True
+        return url
 
 
 @dataclass

@@ -12,15 +12,13 @@ import itertools
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
 import numpy as np
 import pytest
-from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from PIL import Image
 
@@ -30,7 +28,7 @@ from scenes.build import test_guest_path as guest_path
 from streamer.encoder import EncoderSettings
 from streamer.marker import read_marker
 from streamer.render import RenderJob, render
-from streamer.server import SERVER, ServeConfig, Server, make_app
+from streamer.server import ServeConfig, running
 from streamer.session import SessionLimits
 from streamer.viewer import ReceivedFrame, Viewer
 from streamer.worker import WorkerConfig
@@ -55,21 +53,7 @@ def config(
         size=size,
         encoder=EncoderSettings(codec=codec, bitrate=1_000_000),  # type: ignore[arg-type]
     )
-    return ServeConfig(worker=worker, limits=replace(SessionLimits(), **limits))  # type: ignore[arg-type]
-
-
-@asynccontextmanager
-async def running(cfg: ServeConfig) -> AsyncIterator[tuple[str, Server]]:
-    app = make_app(cfg)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}", app[SERVER]
-    finally:
-        await runner.cleanup()
+    return ServeConfig(worker=worker, port=0, limits=replace(SessionLimits(), **limits))  # type: ignore[arg-type]
 
 
 def run(scenario: Callable[[], Awaitable[None]]) -> None:
