@@ -137,6 +137,8 @@ class YuvConverter:
         )
         self._plan: I420Layout | None = None
         self._buffers: list[wgpu.GPUBuffer] = []
+        # The frame texture is reused while its size holds, and so is its bind group.
+        self._bound: tuple[wgpu.GPUTexture, wgpu.GPUBindGroup] | None = None
 
     def read(self, texture: wgpu.GPUTexture) -> npt.NDArray[np.uint8]:
         """Convert `texture` (rgba8unorm) and read the I420 planes back."""
@@ -157,14 +159,17 @@ class YuvConverter:
             ]
             device.queue.write_buffer(self._buffers[2], 0, plan.params())
         planes, staging, params = self._buffers
-        bind_group = device.create_bind_group(
-            layout=self._layout,
-            entries=[
-                {"binding": 0, "resource": texture.create_view()},
-                {"binding": 1, "resource": {"buffer": planes}},
-                {"binding": 2, "resource": {"buffer": params}},
-            ],
-        )
+        if self._bound is None or self._bound[0] is not texture:
+            bind_group = device.create_bind_group(
+                layout=self._layout,
+                entries=[
+                    {"binding": 0, "resource": texture.create_view()},
+                    {"binding": 1, "resource": {"buffer": planes}},
+                    {"binding": 2, "resource": {"buffer": params}},
+                ],
+            )
+            self._bound = (texture, bind_group)
+        bind_group = self._bound[1]
         encoder = device.create_command_encoder(label="frame to I420")
         compute = encoder.begin_compute_pass(label="frame to I420")
         compute.set_bind_group(0, bind_group)
@@ -186,3 +191,4 @@ class YuvConverter:
             buffer.destroy()
         self._buffers = []
         self._plan = None
+        self._bound = None
