@@ -21,7 +21,6 @@ from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.exceptions import OperationError
 from aiortc.rtcrtpsender import RTCRtpSender
 
-from .encoder import EncodedPacket
 from .messages import Credit, EncodedFrame, Ended, Events, Keyframe, SetProbe, Started, ToMain
 from .metrics import Metrics
 from .protocol import Input, Ping, Probe, ProtocolError, key_names, parse_client_message, server_message
@@ -234,15 +233,12 @@ class Session:
             self._owed -= 1
             for i, packet in enumerate(message.packets):
                 self.track.push(packet.to_av(), last_of_frame=i == len(message.packets) - 1)
-                self._note_size(packet)
+                self.size = packet.size
         elif isinstance(message, Started):
             log.info("session %s: worker %s started", self.id, self.worker and self.worker.pid)
         elif isinstance(message, Ended):
             self.metrics.errors.labels("guest").inc()
             self.close(message.reason, cause="guest")
-
-    def _note_size(self, packet: EncodedPacket) -> None:
-        self.size = packet.size
 
     def _frame_taken(self) -> None:
         self.frames_sent += 1
