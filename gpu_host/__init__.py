@@ -10,6 +10,7 @@ from .component import GuestComponent
 from .errors import ComponentError, GuestEnded, GuestError, GuestExit, GuestTrap, HostError
 from .frame_clock import Frame
 from .guest import GuestOptions
+from .limits import Limits
 from .runner import GuestRunner
 from .runtime import Runtime
 
@@ -24,5 +25,6 @@ __all__ = [
     "GuestRunner",
     "GuestTrap",
     "HostError",
+    "Limits",
     "Runtime",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from .clock import GuestClock
 from .frame_clock import FrameClock, FrameFormat
+from .limits import Limits
 from .output import GuestOutput, LineSink, print_line
 from .resources import HandleTable
 from .waker import Waker
@@ -29,6 +30,7 @@ class GuestOptions:
     args: tuple[str, ...] = ()
     input_queue_limit: int = 256  # per event kind; the oldest event is dropped past it
     frame_format: FrameFormat = "rgb24"  # "yuv420p": converted on the GPU, for encoders
+    limits: Limits = field(default_factory=Limits)
     sink: LineSink = field(default=print_line, compare=False)
 
 

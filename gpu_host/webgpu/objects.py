@@ -7,6 +7,7 @@ Each wraps the native object and remembers what the host must check before passi
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Self
 
 import numpy as np
@@ -125,6 +126,17 @@ class GpuDevice(Destroyable):
         self.frame_texture: GpuTexture | None = None
         self.readback = FrameReadback(native)
         self.error_scopes = ErrorScopes()
+        self.lost_reason: str | None = None  # gpu-device-lost-reason once lost: "unknown" or "destroyed"
+        self.lost_message = ""
+        self.on_lost: list[Callable[[], None]] = []  # called once, when the device is lost
+
+    def lose(self, reason: str, message: str) -> None:
+        """Mark the device lost (destroyed by the guest, or given up by the host); the first call wins."""
+        if self.lost_reason is not None:
+            return
+        self.lost_reason, self.lost_message = reason, message
+        for callback in self.on_lost:
+            callback()
 
     # graphics-context device: frames are textures of FRAME_FORMAT, one reused while its size holds
 
