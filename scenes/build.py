@@ -4,6 +4,7 @@ Guests are folders holding an `app.py` (the module componentize-py wraps):
 
 - `scenes/<name>/app.py`      -> `build/scenes/<name>.wasm`
 - `tests/guests/<name>/app.py` -> `build/test-guests/<name>.wasm`
+- `tests/<suite>/app.py`       -> `build/test-suites/<suite>.wasm` (tests/hostile, tests/conformance)
 
 Folders whose names start with `_` are never guests. A guest set may have a shared library folder
 (`scenes/_lib` holding `scenekit.py`; `tests/guests/_lib` holding `guestkit.py`): a copy of it is
@@ -53,6 +54,9 @@ FILE_MODE = 0o644  # mkstemp makes 0600 files; outputs are ordinary build artefa
 GUEST_SETS: tuple[tuple[str, str, str, str | None], ...] = (
     ("scenes", "build/scenes", "scenes", "scenes/_lib"),
     ("tests/guests", "build/test-guests", "test-guests", "tests/guests/_lib"),
+    # Guest suites: one component holding many small programs, chosen by the guest's first argument
+    # (tests/hostile, tests/conformance): one build instead of one per program.
+    ("tests", "build/test-suites", "test-suites", "tests/guests/_lib"),
 )
 _IGNORED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 
@@ -110,6 +114,11 @@ def scene_path(name: str, root: Path = ROOT) -> Path:
 def test_guest_path(name: str, root: Path = ROOT) -> Path:
     """Path of the built component of the test guest `name` (it may not be built yet)."""
     return root / "build" / "test-guests" / f"{name}.wasm"
+
+
+def suite_path(name: str, root: Path = ROOT) -> Path:
+    """Path of the built component of the guest suite `name` (`tests/<name>/app.py`)."""
+    return root / "build" / "test-suites" / f"{name}.wasm"
 
 
 def componentize_py() -> Path:

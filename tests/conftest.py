@@ -12,7 +12,7 @@ import pytest
 import wgpu
 
 from gpu_host import GuestComponent, GuestOptions, Runtime
-from scenes.build import build_all, scene_path, test_guest_path
+from scenes.build import build_all, scene_path, suite_path, test_guest_path
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
 
@@ -49,6 +49,8 @@ def load(runtime: Runtime) -> Callable[[str], GuestComponent]:
         path = scene_path(name)
         if not path.exists():
             path = test_guest_path(name)
+        if not path.exists():
+            path = suite_path(name)
         if path not in _loaded:
             _loaded[path] = runtime.load(path, name)
         return _loaded[path]
