@@ -7,7 +7,15 @@ with runtime.run(component, GuestOptions(name="scene")) as guest:
 """
 
 from .component import GuestComponent
-from .errors import ComponentError, GuestEnded, GuestError, GuestExit, GuestTrap, HostError
+from .errors import (
+    ComponentError,
+    GuestEnded,
+    GuestError,
+    GuestExit,
+    GuestLimitExceeded,
+    GuestTrap,
+    HostError,
+)
 from .frame_clock import Frame
 from .guest import GuestOptions
 from .limits import Limits
@@ -21,6 +29,7 @@ __all__ = [
     "GuestEnded",
     "GuestError",
     "GuestExit",
+    "GuestLimitExceeded",
     "GuestOptions",
     "GuestRunner",
     "GuestTrap",

@@ -18,10 +18,14 @@ class EngineSettings:
     """
 
     cranelift_opt_level: str = "speed"
+    # Compiled code checks the engine's epoch at function entries and loop heads, so a guest that
+    # runs too long without waiting can be interrupted (Limits.cpu_seconds, gpu_host/epoch.py).
+    epoch_interruption: bool = True
 
     def config(self) -> wasmtime.Config:
         config = wasmtime.Config()
         config.cranelift_opt_level = self.cranelift_opt_level
+        config.epoch_interruption = self.epoch_interruption
         return config
 
     def describe(self) -> str:

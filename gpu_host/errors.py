@@ -9,11 +9,14 @@ from __future__ import annotations
 
 __all__ = [
     "ComponentError",
+    "GpuOutOfMemory",
+    "GpuWaitTimeout",
     "GuestCallError",
     "GuestEnded",
     "GuestError",
     "GuestExit",
     "GuestGpuError",
+    "GuestLimitExceeded",
     "GuestStopped",
     "GuestTrap",
     "HostError",
@@ -35,6 +38,15 @@ class GuestError(HostError):
 
 class GuestTrap(GuestError):
     """The guest trapped (its own fault: unreachable, out-of-bounds, an uncaught exception)."""
+
+
+class GuestLimitExceeded(GuestTrap):
+    """The guest ran past one of its `Limits` and was ended; `limit` names the setting
+    (`Limits.cpu_seconds`, `Limits.handles`, ...)."""
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class GuestExit(GuestError):
@@ -64,8 +76,25 @@ class GuestCallError(HostError):
 class GuestGpuError(GuestCallError):
     """A WebGPU validation error the host detects itself (a destroyed or invalid object).
 
-    A separate class so that a guest's error scope captures it like wgpu's own errors.
+    A separate class so that a guest's error scope captures it like wgpu's own errors;
+    `error_filter` is the gpu-error-filter that captures it.
     """
+
+    error_filter = "validation"
+
+
+class GpuOutOfMemory(GuestGpuError):
+    """An allocation past the guest's GPU budget (`Limits.gpu_bytes`, `Limits.gpu_objects`): an
+    out-of-memory error for the guest, as WebGPU reports a failed allocation."""
+
+    error_filter = "out-of-memory"
+
+
+class GpuWaitTimeout(GuestCallError):
+    """The GPU did not finish within `Limits.gpu_wait_seconds`: the device is lost and the guest
+    ends (no error scope captures it). `limit` names the setting."""
+
+    limit = "Limits.gpu_wait_seconds"
 
 
 class NotImplementedByHost(GuestCallError):

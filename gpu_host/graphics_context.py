@@ -92,6 +92,7 @@ class GraphicsContextHost(HostInterface):
         if fmt == "rgb24":
             size = (pixels.shape[1], pixels.shape[0])
         self.ctx.frames.deliver(pixels, fmt, size, presented_at, time.perf_counter() - presented_at)
+        self.ctx.cpu.waited()  # a presented frame is progress; its wait for the consumer never counts
 
     def _size(self, context: Context) -> tuple[int, int]:
         if context.surface is not None:

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .clock import GuestClock
+from .epoch import CpuDeadline
 from .frame_clock import FrameClock, FrameFormat
 from .limits import Limits
 from .output import GuestOutput, LineSink, print_line
@@ -40,7 +41,8 @@ class GuestContext:
     def __init__(self, options: GuestOptions) -> None:
         self.options = options
         self.name = options.name
-        self.table = HandleTable()
+        self.table = HandleTable(options.limits.handles)
+        self.cpu = CpuDeadline(options.limits)
         self.waker = Waker()
         self.clock = GuestClock(virtual=options.virtual_time, fps=options.fps)
         self.frames = FrameClock(self.waker, self.clock)

@@ -37,7 +37,7 @@ from .errors import (
     HostError,
     NotImplementedByHost,
 )
-from .resources import HandleTable, Resource, resource_type_id
+from .resources import HandleTable, Resource, TableFull, resource_type_id
 from .wit import versions_compatible
 
 __all__ = [
@@ -247,7 +247,12 @@ def _make_host_func(
         except (ValueError, TypeError, RuntimeError, KeyError, IndexError) as exc:
             log.debug("host call %s failed", call, exc_info=True)
             raise GuestCallError(call, describe_gpu_error(exc) or type(exc).__name__) from exc
-        return boundary.lower(value)
+        try:
+            return boundary.lower(value)
+        except TableFull as exc:
+            if isinstance(value, Resource):
+                value.release()  # made for a handle the guest will never get
+            raise GuestCallError(call, str(exc)) from exc
 
     return host_func
 

@@ -43,14 +43,17 @@ class TableFull(HostError):
 class HandleTable:
     """Integer handles of one guest. Not thread-safe: only the guest's thread touches it."""
 
-    def __init__(self, limit: int = 1_000_000) -> None:
+    def __init__(self, limit: int = 100_000) -> None:
+        """`limit`: handles held at once (`Limits.handles`); one more is a `TableFull`."""
         self._objects: dict[int, Resource] = {}
         self._next = 1
         self._limit = limit
 
     def insert(self, obj: Resource) -> int:
         if len(self._objects) >= self._limit:
-            raise TableFull(f"the guest holds {self._limit} handles; drop some before creating more")
+            raise TableFull(
+                f"the guest holds {self._limit} handles (Limits.handles); drop some before creating more"
+            )
         rep = self._next
         self._next += 1
         self._objects[rep] = obj

@@ -19,6 +19,7 @@ from .errors import (
     GuestError,
     GuestExit,
     GuestExitRequest,
+    GuestLimitExceeded,
     GuestStopped,
     GuestTrap,
     HostError,
@@ -29,11 +30,15 @@ from .frame_clock import Frame
 from .guest import GuestContext, GuestOptions
 from .interfaces import GuestInterfaces
 from .linking import build_linker
+from .resources import TableFull
 from .webgpu.objects import GpuDevice
 
 __all__ = ["GuestRunner"]
 
 log = logging.getLogger(__name__)
+
+
+EPOCH_TRAP = "wasm trap: interrupt"  # wasmtime's trap when a store passes its epoch deadline
 
 
 def _trap_reason(text: str) -> str:
@@ -51,11 +56,20 @@ class GuestRunner:
     whose message names the guest (and the call, where one failed).
     """
 
-    def __init__(self, engine: Engine, component: GuestComponent, options: GuestOptions) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        component: GuestComponent,
+        options: GuestOptions,
+        epoch_interruption: bool = False,
+    ) -> None:
+        """`epoch_interruption`: the engine compiles epoch checks and something ticks its epoch
+        (Runtime does both), so the guest's CPU deadline is armed."""
         self.component = component
         self.ctx = GuestContext(options)
         self.name = options.name
         self._engine = engine
+        self._epoch_interruption = epoch_interruption
         self._interfaces = GuestInterfaces(self.ctx)
         self._thread: threading.Thread | None = None
         self.error: GuestError | None = None
@@ -126,6 +140,7 @@ class GuestRunner:
             log.debug("guest %s ended", self.name, exc_info=exc)
             self.error = self._describe(exc)
         finally:
+            ctx.cpu.detach()
             ctx.output.flush()
             self._release()
             ctx.frames.end()
@@ -133,6 +148,11 @@ class GuestRunner:
     def _call_entry(self) -> None:
         ctx = self.ctx
         store = Store(self._engine)
+        limits = ctx.options.limits
+        # Linear memories and tables past these fail to grow inside the guest (memory.grow -1).
+        store.set_limits(memory_size=limits.memory_bytes, table_elements=limits.table_elements)
+        if self._epoch_interruption:
+            ctx.cpu.attach(store)
         linker = build_linker(
             self._engine,
             self.component.component,
@@ -171,13 +191,29 @@ class GuestRunner:
         if isinstance(exc, NotImplementedByHost):
             return GuestTrap(f"guest '{name}': {exc}")
         if isinstance(exc, GuestCallError):
+            if isinstance(exc.__cause__, TableFull):
+                return GuestLimitExceeded(f"guest '{name}' failed in {exc}", "Limits.handles")
             return GuestTrap(f"guest '{name}' failed in {exc}")
         if isinstance(exc, GuestError):
             return exc
         if isinstance(exc, HostError):
             return GuestTrap(f"guest '{name}': {exc}")
         if isinstance(exc, WasmtimeError):
-            return GuestTrap(f"guest '{name}' trapped: {_trap_reason(str(exc))}")
+            reason = _trap_reason(str(exc))
+            if self._epoch_interruption and reason == EPOCH_TRAP:
+                over = self.ctx.cpu.exceeded()
+                when = " before its first wait" if over.before_first_wait else " without waiting"
+                return GuestLimitExceeded(
+                    f"guest '{name}' ran for more than {over.seconds:g} s{when} ({over.setting}); "
+                    "it was interrupted",
+                    over.setting,
+                )
+            for kind, setting in (("memory", "Limits.memory_bytes"), ("table", "Limits.table_elements")):
+                if f"exceeds {kind} limits" in reason:  # at instantiation: the component's minimum
+                    return GuestLimitExceeded(
+                        f"guest '{name}' cannot start within {setting}: {reason}", setting
+                    )
+            return GuestTrap(f"guest '{name}' trapped: {reason}")
         log.error("guest %s: host failure", name, exc_info=exc)
         return GuestTrap(f"guest '{name}': host failure: {type(exc).__name__}: {_trap_reason(str(exc))}")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 import wasmtime
 
@@ -10,6 +12,7 @@ from . import fast_lists
 from .compile_cache import CompileCache, default_cache_dir
 from .component import GuestComponent, load_component
 from .engine import EngineSettings
+from .epoch import EpochTicker
 from .guest import GuestContext, GuestOptions
 from .interfaces import GuestInterfaces
 from .runner import GuestRunner
@@ -18,7 +21,11 @@ __all__ = ["Runtime"]
 
 
 class Runtime:
-    """Compiles components and runs guests. Holds no guest state: one runtime serves many guests."""
+    """Compiles components and runs guests. Holds no guest state: one runtime serves many guests.
+
+    It owns one thread, the epoch ticker that interrupts guests running past `Limits.cpu_seconds`,
+    started with the first guest; `close()` (or leaving a `with` block) stops it.
+    """
 
     def __init__(
         self, settings: EngineSettings | None = None, cache_dir: Path | None = None, cache: bool = True
@@ -32,6 +39,23 @@ class Runtime:
             CompileCache(cache_dir or default_cache_dir(), self.settings.describe()) if cache else None
         )
         self._provided = GuestInterfaces(GuestContext(GuestOptions())).provided()
+        self._ticker = EpochTicker(self.engine) if self.settings.epoch_interruption else None
+        self.closed = False
+
+    def close(self) -> None:
+        """Stop the epoch ticker (idempotent). Close the guests first: one still running can no
+        longer be interrupted, and no new one may start."""
+        self.closed = True
+        if self._ticker is not None:
+            self._ticker.stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
 
     def load(self, path: Path, name: str | None = None) -> GuestComponent:
         """Compile a component (or load its cached compiled code); a ComponentError says why it
@@ -40,4 +64,8 @@ class Runtime:
 
     def run(self, component: GuestComponent, options: GuestOptions) -> GuestRunner:
         """A runner for one guest (call `start()` or use it as a context manager)."""
-        return GuestRunner(self.engine, component, options)
+        if self.closed:
+            raise RuntimeError("this Runtime is closed")
+        if self._ticker is not None:
+            self._ticker.start()
+        return GuestRunner(self.engine, component, options, epoch_interruption=self._ticker is not None)

@@ -8,9 +8,10 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from gpu_host import ComponentError, Runtime
+from gpu_host import ComponentError, Limits, Runtime
 from gpu_host.events import EventError, load_script
 
 from .doctor import doctor
@@ -20,7 +21,7 @@ from .scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene, scene_summary
 from .server import IceServer, ServeConfig, serve
 from .worker import WorkerConfig
 
-__all__ = ["main", "parse_bitrate", "parse_size"]
+__all__ = ["limits_from_args", "main", "parse_bitrate", "parse_bytes", "parse_size"]
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -48,6 +49,67 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def parse_bytes(text: str) -> int:
+    """A size in bytes such as 512M, 2G or 65536 (K, M, G, T are powers of 1024; an argparse type)."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    body = text.strip().lower().removesuffix("ib").removesuffix("b")
+    scale = units.get(body[-1:], 1)
+    try:
+        value = int(float(body[:-1] if scale != 1 else body) * scale)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 2G, got {text!r}") from None
+    if value < 1 << 20:
+        raise argparse.ArgumentTypeError("a memory limit must be at least 1M")
+    return value
+
+
+def _add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """The guest's limits a user may need to change (docs/sandbox.md has them all)."""
+    default = Limits()
+    group = parser.add_argument_group("guest limits (docs/sandbox.md)")
+    group.add_argument(
+        "--cpu-seconds",
+        type=_positive_float,
+        default=default.cpu_seconds,
+        help=f"seconds a guest may run without waiting for a frame (default {default.cpu_seconds:g})",
+    )
+    group.add_argument(
+        "--memory",
+        type=parse_bytes,
+        default=default.memory_bytes,
+        metavar="SIZE",
+        help=f"the guest's linear memory, e.g. 512M (default {default.memory_bytes >> 20}M)",
+    )
+    group.add_argument(
+        "--gpu-memory",
+        type=parse_bytes,
+        default=default.gpu_bytes,
+        metavar="SIZE",
+        help=f"bytes of GPU buffers and textures alive at once (default {default.gpu_bytes >> 20}M)",
+    )
+    group.add_argument(
+        "--gpu-wait",
+        type=_positive_float,
+        default=default.gpu_wait_seconds,
+        metavar="SECONDS",
+        help="longest wait on the GPU; past it the guest ends and its device is lost "
+        f"(default {default.gpu_wait_seconds:g})",
+    )
+
+
+def limits_from_args(args: argparse.Namespace) -> Limits:
+    """The Limits the command line asks for (startup gets at least as long as any later frame)."""
+    default = Limits()
+    return replace(
+        default,
+        cpu_seconds=args.cpu_seconds,
+        startup_cpu_seconds=max(default.startup_cpu_seconds, args.cpu_seconds),
+        memory_bytes=args.memory,
+        gpu_bytes=args.gpu_memory,
+        gpu_wait_seconds=args.gpu_wait,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="streamer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -62,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--fps", type=_positive_float, default=30.0, help="virtual frame rate and video rate")
     r.add_argument("--seed", type=int, default=0, help="seed of the guest's wasi:random (default 0)")
     r.add_argument("--events", type=Path, help="JSON-lines input script (docs/events.md)")
+    _add_limit_options(r)
 
     d = sub.add_parser("doctor", help="show the GPU adapter and the wasi:webgpu coverage")
     d.add_argument("-v", "--verbose", action="store_true", help="list the functions not implemented")
@@ -94,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write each session's input to DIR/SESSION.jsonl as a render script",
     )
+    _add_limit_options(s)
     return parser
 
 
@@ -118,7 +182,8 @@ def _serve(args: argparse.Namespace) -> int:
     component = resolve_scene(args.scene)
     name = args.scene if args.scene in builtin_scenes() else component.stem
     try:
-        Runtime().load(component, name)  # a missing or broken scene fails here, in one line
+        with Runtime() as runtime:
+            runtime.load(component, name)  # a missing or broken scene fails here, in one line
     except ComponentError as exc:
         return _fail(str(exc))
     ice = tuple(
@@ -133,6 +198,7 @@ def _serve(args: argparse.Namespace) -> int:
         # Viewers may resize the surface up to 1920x1080, or up to --size when that is larger.
         max_surface_size=(max(width, 1920), max(height, 1080)),
         encoder=EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps),
+        limits=limits_from_args(args),
     )
     if args.record is not None:
         try:
@@ -188,6 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         events=events,
         name=args.scene if args.scene in builtin_scenes() else None,
+        limits=limits_from_args(args),
     )
     try:
         result = render(job, progress=sys.stderr.isatty())

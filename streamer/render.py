@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from gpu_host import GuestEnded, GuestError, GuestOptions, Runtime
+from gpu_host import GuestEnded, GuestError, GuestOptions, Limits, Runtime
 from gpu_host.events import InputEvent, ScriptedEvent
 
 from .progress import Progress
@@ -26,6 +26,7 @@ class RenderJob:
     seed: int = 0
     events: tuple[ScriptedEvent, ...] = ()
     name: str | None = None
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,17 @@ class RenderResult:
 
 def render(job: RenderJob, runtime: Runtime | None = None, progress: bool = True) -> RenderResult:
     """Render `job`. Raises ComponentError before anything is written; guest failures keep the
-    frames presented so far and are reported in the result."""
-    runtime = runtime or Runtime()
+    frames presented so far and are reported in the result. A runtime made here is closed here."""
+    if runtime is None:
+        with Runtime() as own:
+            return render(job, own, progress)
     component = runtime.load(job.component, job.name)
     by_frame: dict[int, list[InputEvent]] = defaultdict(list)
     for scripted in job.events:
         by_frame[scripted.frame].append(scripted.event)
-    options = GuestOptions(name=component.name, size=job.size, fps=job.fps, seed=job.seed, virtual_time=True)
+    options = GuestOptions(
+        name=component.name, size=job.size, fps=job.fps, seed=job.seed, virtual_time=True, limits=job.limits
+    )
     written = 0
     bar = Progress(job.frames, stream=sys.stderr) if progress else None
     try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from gpu_host import ComponentError, Frame, GuestError, GuestOptions, Runtime
+from gpu_host import ComponentError, Frame, GuestError, GuestOptions, Limits, Runtime
 from gpu_host.events import InputEvent, event_to_json
 from gpu_host.output import print_line
 
@@ -45,6 +45,7 @@ class WorkerConfig:
     frame_timeout: float = 10.0  # seconds a guest may take for one frame before it counts as hung
     seed: int | None = None
     record_to: Path | None = None  # write the input as a render script (docs/events.md) here
+    limits: Limits = field(default_factory=Limits)  # the guest's (docs/sandbox.md)
 
 
 def worker_main(config: WorkerConfig, conn: Connection) -> None:
@@ -63,12 +64,17 @@ def worker_main(config: WorkerConfig, conn: Connection) -> None:
         except OSError:
             pass
     conn.close()
-    # A guest spinning inside wasm cannot be interrupted (yet); leaving at once is how its thread ends.
+    # A guest still inside wasm (spinning until its CPU limit, or in a GPU wait) must not hold the
+    # process: leaving at once is how its thread ends.
     os._exit(0)
 
 
 def _serve(config: WorkerConfig, conn: Connection) -> str | None:
-    runtime = Runtime()
+    with Runtime() as runtime:
+        return _run_session(runtime, config, conn)
+
+
+def _run_session(runtime: Runtime, config: WorkerConfig, conn: Connection) -> str | None:
     try:
         component = runtime.load(config.component, config.name)
     except ComponentError as exc:
@@ -83,6 +89,7 @@ def _serve(config: WorkerConfig, conn: Connection) -> str | None:
         seed=config.seed,
         max_surface_size=config.max_surface_size,
         sink=output.write,
+        limits=config.limits,
         frame_format="yuv420p",  # converted on the GPU: a third of the readback, no swscale
     )
     encoding = EncodeThread(VideoEncoder(settings), conn)

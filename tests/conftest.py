@@ -34,8 +34,9 @@ def adapter_info() -> dict[str, object]:
 
 
 @pytest.fixture(scope="session")
-def runtime(adapter_info: dict[str, object]) -> Runtime:
-    return Runtime()
+def runtime(adapter_info: dict[str, object]) -> Iterator[Runtime]:
+    with Runtime() as shared:
+        yield shared
 
 
 _loaded: dict[Path, GuestComponent] = {}

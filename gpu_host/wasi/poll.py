@@ -54,15 +54,22 @@ class Poll(HostInterface):
         return p.is_ready()
 
     def wait(self, pollables: list[Pollable]) -> list[int]:
-        """Block until at least one is ready; return the indices of the ready ones."""
+        """Block until at least one is ready; return the indices of the ready ones.
+
+        A wait that blocked (or moved virtual time on) re-arms the guest's CPU deadline
+        (Limits.cpu_seconds): time spent here never counts as running."""
         ctx = self.ctx
         lock = ctx.waker.lock
+        waited = False
         with lock:
             while True:
                 ctx.waker.check()
                 ready = [i for i, p in enumerate(pollables) if self._ready(p)]
                 if ready:
+                    if waited:
+                        ctx.cpu.waited()
                     return ready
+                waited = True
                 deadlines = [p.deadline_ns for p in pollables if p.deadline_ns is not None]
                 earliest = min(deadlines) if deadlines else None
                 if ctx.clock.virtual:

@@ -1,0 +1,46 @@
+"""file_access: tries to read, list, create and stat files, and prints what each attempt got.
+
+The host preopens no directory, so every attempt must fail with an OSError and nothing is read or
+written. Prints one line per attempt, `{"attempt": NAME, "error": EXCEPTION_CLASS}` (or
+`"value"` if it worked, which the test treats as a hole), then presents one frame cleared to blue
+and ends.
+"""
+
+import os
+from collections.abc import Callable
+
+from guestkit import clear, emit, next_frame, setup
+
+
+def write_file() -> str:
+    with open("/tmp/hostile-was-here", "w") as handle:
+        handle.write("hostile")
+    return "written"
+
+
+def read_file() -> str:
+    with open("/etc/passwd") as handle:
+        return handle.read(64)
+
+
+ATTEMPTS: dict[str, Callable[[], object]] = {
+    "read": read_file,
+    "write": write_file,
+    "listdir_root": lambda: os.listdir("/"),
+    "listdir_cwd": lambda: os.listdir("."),
+    "stat": lambda: list(os.stat("/etc")),
+    "mkdir": lambda: os.mkdir("/hostile"),
+}
+
+
+def run() -> None:
+    for name, attempt in ATTEMPTS.items():
+        try:
+            value = attempt()
+        except Exception as error:  # noqa: BLE001 - each attempt reports how it failed
+            emit(attempt=name, error=type(error).__name__)
+        else:
+            emit(attempt=name, value=repr(value)[:200])
+    device, canvas, context = setup()
+    next_frame(canvas, canvas.subscribe_frame())
+    clear(device, context, (0.0, 0.0, 1.0))
