@@ -50,3 +50,4 @@ class GuestContext:
         self.random = RandomSource(options.seed)
         self.calls: Counter[str] = Counter()
         self.dropped_events = 0
+        self.uncaptured_errors = 0  # GPU errors no error scope captured, all devices

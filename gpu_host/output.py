@@ -34,6 +34,10 @@ class GuestOutput:
         for line in lines:
             self._sink(self._guest, stream, line.decode("utf-8", "replace").rstrip("\r"))
 
+    def line(self, stream: str, text: str) -> None:
+        """One whole line from the host on the guest's stream (its partial line stays pending)."""
+        self._sink(self._guest, stream, text[:MAX_LINE])
+
     def flush(self) -> None:
         for stream, rest in self._partial.items():
             if rest:

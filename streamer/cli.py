@@ -127,7 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_limit_options(r)
 
     d = sub.add_parser("doctor", help="show the GPU adapter and the wasi:webgpu coverage")
-    d.add_argument("-v", "--verbose", action="store_true", help="list the functions not implemented")
+    d.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list the functions not implemented and, apart, the unreachable ones",
+    )
 
     sub.add_parser("scenes", help="list the built-in scenes, one per line: name, then what it shows")
 

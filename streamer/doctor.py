@@ -8,7 +8,7 @@ from importlib.metadata import version
 
 import wgpu
 
-from gpu_host.coverage import webgpu_coverage
+from gpu_host.coverage import NOT_IMPLEMENTED, UNREACHABLE, webgpu_coverage
 
 __all__ = ["doctor"]
 
@@ -33,5 +33,8 @@ def doctor(write: Callable[[str], None] = print, verbose: bool = False) -> int:
     )
     if verbose:
         for name in cov.missing:
-            write(f"  not implemented: {name}")
+            reason = NOT_IMPLEMENTED.get(name)
+            write(f"  not implemented: {name}" + (f" ({reason})" if reason else ""))
+        for name in cov.unreachable:
+            write(f"  unreachable: {name} ({UNREACHABLE[name]})")
     return 0

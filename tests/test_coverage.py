@@ -1,8 +1,11 @@
 """Every implemented wasi:webgpu function is called by some guest, and returns the truth.
 
-The first test runs every built guest (scenes and test guests) for a few frames and checks that
-the union of the WIT functions they called covers `webgpu_coverage().working`. The second reads
-what tests/guests/webgpu_probe printed and compares it with wgpu-py, asked directly on the host.
+The first tests run every built guest (scenes, test guests and guest suites) for a few frames and
+check that the union of the WIT functions they called covers `webgpu_coverage().working`. A guest
+suite (tests/<suite>/app.py, e.g. tests/conformance) runs with no argument here, which runs all
+its groups. Another test checks that every WIT function is working, unreachable or listed (with
+its reason) as not implemented, and that docs/conformance.md names each of the latter two. The
+rest read what tests/guests/webgpu_probe printed and compare it with wgpu-py on the host.
 """
 
 from __future__ import annotations
@@ -18,17 +21,16 @@ import wgpu
 from wasmtime.component import ComponentInstanceType, FuncType
 
 from gpu_host import GuestComponent, GuestError, GuestOptions, Runtime
-from gpu_host.coverage import webgpu_coverage
+from gpu_host.coverage import NOT_IMPLEMENTED, UNREACHABLE, webgpu_coverage
 from gpu_host.webgpu.adapter import limit_key
 from scenes.build import discover
-from tests.conftest import Captured
+from tests.conftest import ROOT, Captured
 
 GUESTS = [guest.name for guest in discover()]
 ENDS_ON_PURPOSE = {
     "trap_after",
     "ends_early",
     "exit_code",
-    "bad_shader",
     "destroy_frame",
     "bad_framebuffer",
     "unimplemented",
@@ -127,6 +129,25 @@ def test_every_working_webgpu_function_is_called_by_some_guest(runs: dict[str, R
         called.update(run.calls)
     uncalled = [name for name in webgpu_coverage().working if not called[name]]
     assert not uncalled, f"{len(uncalled)} implemented functions no guest calls:\n  " + "\n  ".join(uncalled)
+
+
+def test_no_webgpu_function_is_silently_undefined() -> None:
+    """Working, unreachable, or not implemented with a documented reason: nothing else."""
+    coverage = webgpu_coverage()
+    assert set(coverage.missing) == set(NOT_IMPLEMENTED), "undocumented: " + ", ".join(
+        sorted(set(coverage.missing) ^ set(NOT_IMPLEMENTED))
+    )
+    assert set(coverage.unreachable) == set(UNREACHABLE)
+    assert len(coverage.working) >= 235
+    doc = (ROOT / "docs" / "conformance.md").read_text()
+    for name in [*NOT_IMPLEMENTED, *UNREACHABLE]:
+        assert f"`{name}`" in doc, f"docs/conformance.md does not list {name}"
+
+
+def test_the_conformance_suite_runs_when_all_guests_run(runs: dict[str, Run]) -> None:
+    assert "conformance" in runs and runs["conformance"].error is None
+    done = [json.loads(line)["done"] for line in runs["conformance"].stdout if line.startswith('{"done"')]
+    assert done and "errors" in done[0]  # no argument: every group
 
 
 # --- the probe's values against wgpu-py ------------------------------------------------------------

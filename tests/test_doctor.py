@@ -15,9 +15,12 @@ def test_doctor_prints_adapter_and_coverage(capsys: pytest.CaptureFixture[str]) 
     cov = webgpu_coverage()
     assert "adapter    llvmpipe" in out
     assert f"{len(cov.working)} of 247 functions working" in out
-    assert len(cov.working) >= 190
+    assert len(cov.working) >= 235
+    assert f"{len(cov.unreachable)} unreachable" in out
     for name in cov.missing:
         assert f"not implemented: {name}" in out
+    unreachable = [line.split()[1] for line in out.splitlines() if line.startswith("  unreachable: ")]
+    assert unreachable == list(cov.unreachable) and len(unreachable) == 5
 
 
 def test_scenes_lists_the_built_in_scenes(capsys: pytest.CaptureFixture[str]) -> None:

@@ -75,31 +75,41 @@ def test_error_scopes_capture_and_the_guest_renders_on(
     assert gpu_counts() == baseline
 
 
-@pytest.mark.parametrize(
-    ("ending", "message"),
-    [
-        ("uncaptured", "failed in [method]gpu-device.create-shader-module: In wgpuDeviceCreateShaderModule"),
-        ("empty-pop", "failed in [method]gpu-device.pop-error-scope: the error scope stack is empty"),
-    ],
-)
-def test_an_uncaptured_error_or_an_empty_pop_ends_the_guest(
+def test_an_empty_pop_ends_the_guest(
     runtime: Runtime,
     load: Load,
     options: Options,
     captured: Captured,
     gpu_counts: Callable[[], dict[str, int]],
-    ending: str,
-    message: str,
 ) -> None:
     baseline = gpu_counts()
-    opts = options("error_scopes", env=(("ENDING", ending),))
+    opts = options("error_scopes", env=(("ENDING", "empty-pop"),))
     with runtime.run(load("error_scopes"), opts) as guest, pytest.raises(GuestTrap) as raised:
         guest.next_frame()
     text = str(raised.value)
+    message = "failed in [method]gpu-device.pop-error-scope: the error scope stack is empty"
     assert text.startswith(f"guest 'error_scopes' {message}"), text
     assert "\n" not in text
-    assert "uncaptured" not in checks(captured) and "empty_pop" not in checks(captured)
+    assert "empty_pop" not in checks(captured)
     assert gpu_counts() == baseline
+
+
+def test_an_error_no_scope_matches_is_uncaptured_and_the_guest_renders_on(
+    runtime: Runtime, load: Load, options: Options, captured: Captured
+) -> None:
+    """Bad WGSL under an out-of-memory scope only: WebGPU's uncaptured error, a line on stderr."""
+    opts = options("error_scopes", env=(("ENDING", "uncaptured"),))
+    with runtime.run(load("error_scopes"), opts) as guest:
+        frames = [guest.next_frame() for _ in range(2)]
+        assert guest.ctx.uncaptured_errors == 1
+    assert checks(captured)["uncaptured"] == "survived"
+    stderr = [line for stream, line in captured.lines if stream == "stderr"]
+    assert len(stderr) == 1, stderr
+    assert stderr[0].startswith(
+        "uncaptured validation error in [method]gpu-device.create-shader-module: In wgpuDeviceCreateShaderModule"
+    ), stderr
+    for frame in frames:
+        assert frame.rgb[10, 10].tolist() == [0, 255, 0]
 
 
 # --- draw_probe: instancing, several vertex attributes, indirect draws, render bundles ---------------

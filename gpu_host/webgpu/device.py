@@ -55,6 +55,7 @@ class DeviceFunctions:
     @wit("[method]gpu-device.destroy")
     def device_destroy(self, device: GpuDevice) -> None:
         device.destroy()
+        device.lose("destroyed", "the device was destroyed by gpu-device.destroy")
 
     # WIT: [method]gpu-device.connect-graphics-context
     @wit("[method]gpu-device.connect-graphics-context")

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import wgpu
+
 from ..errors import GuestGpuError
-from ..linking import HostInterface, describe_gpu_error, wit
+from ..linking import HostInterface, describe_gpu_error
 from ..wit import WIT_DIR, interface_functions
 from . import objects
 from .adapter import AdapterFunctions, limit_key
@@ -18,17 +20,14 @@ from .buffer import FLAG_FUNCTIONS, BufferFunctions
 from .bundle import BundleFunctions
 from .command import ALIASES, CommandFunctions
 from .device import DeviceFunctions
+from .device_events import DeviceEventFunctions, UncapturedErrors, truncate
 from .error_scope import ErrorScopeFunctions, error_filter
-from .objects import (
-    GpuCompilationInfo,
-    GpuDevice,
-    GpuObject,
-    GpuShaderModule,
-    GpuSupportedLimits,
-    RecordGpuPipelineConstantValue,
-)
+from .objects import GpuDevice, GpuObject, GpuShaderModule, GpuSupportedLimits
+from .pipeline import PipelineFunctions
+from .query import QueryFunctions
 from .queue import QueueFunctions
 from .texture import TextureFunctions
+from .tracking import guarded
 
 if TYPE_CHECKING:
     from ..guest import GuestContext
@@ -36,53 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["WEBGPU_FUNCTIONS", "WebGpuHost"]
 
 WEBGPU_FUNCTIONS: tuple[str, ...] = tuple(interface_functions(WIT_DIR / "deps/webgpu/webgpu.wit", "webgpu"))
-
-# Resources no implemented function creates yet (create-query-set): their generated label and
-# debug functions stay "not implemented" rather than claim coverage.
-NOT_CREATABLE = ("gpu-query-set",)
-
-
-class PipelineExtras:
-    @wit("[method]gpu-shader-module.get-compilation-info")
-    def shader_module_get_compilation_info(self, _module: GpuShaderModule) -> GpuCompilationInfo:
-        # wgpu-py 0.32 exposes no compilation messages; a module that failed never got here.
-        return GpuCompilationInfo()
-
-    @wit("[method]gpu-compilation-info.messages")
-    def compilation_info_messages(self, _info: GpuCompilationInfo) -> list[Any]:
-        return []
-
-    @wit("[constructor]record-gpu-pipeline-constant-value")
-    def new_constants(self) -> RecordGpuPipelineConstantValue:
-        return RecordGpuPipelineConstantValue()
-
-    @wit("[method]record-gpu-pipeline-constant-value.add")
-    def constants_add(self, rec: RecordGpuPipelineConstantValue, key: str, value: float) -> None:
-        rec.values[key] = value
-
-    @wit("[method]record-gpu-pipeline-constant-value.get")
-    def constants_get(self, rec: RecordGpuPipelineConstantValue, key: str) -> float | None:
-        return rec.values.get(key)
-
-    @wit("[method]record-gpu-pipeline-constant-value.has")
-    def constants_has(self, rec: RecordGpuPipelineConstantValue, key: str) -> bool:
-        return key in rec.values
-
-    @wit("[method]record-gpu-pipeline-constant-value.remove")
-    def constants_remove(self, rec: RecordGpuPipelineConstantValue, key: str) -> None:
-        rec.values.pop(key, None)
-
-    @wit("[method]record-gpu-pipeline-constant-value.keys")
-    def constants_keys(self, rec: RecordGpuPipelineConstantValue) -> list[str]:
-        return list(rec.values)
-
-    @wit("[method]record-gpu-pipeline-constant-value.values")
-    def constants_values(self, rec: RecordGpuPipelineConstantValue) -> list[float]:
-        return list(rec.values.values())
-
-    @wit("[method]record-gpu-pipeline-constant-value.entries")
-    def constants_entries(self, rec: RecordGpuPipelineConstantValue) -> list[tuple[str, float]]:
-        return list(rec.values.items())
 
 
 def _resource_of(wit_name: str) -> str | None:
@@ -153,7 +105,9 @@ class WebGpuHost(
     BundleFunctions,
     QueueFunctions,
     ErrorScopeFunctions,
-    PipelineExtras,
+    PipelineFunctions,
+    QueryFunctions,
+    DeviceEventFunctions,
     HostInterface,
 ):
     interface = "wasi:webgpu/webgpu"
@@ -161,26 +115,36 @@ class WebGpuHost(
 
     def __init__(self, ctx: GuestContext) -> None:
         self.ctx = ctx
+        self.uncaptured = UncapturedErrors(ctx)
 
     def api_error(self, call: str, impl: Callable[..., Any], args: list[Any], exc: Exception) -> Any:
-        """Route a GPU error to the device's error scopes; with none matching, the guest ends."""
+        """Route a GPU error as WebGPU does: to the innermost matching error scope, else to the
+        device's uncaptured-error channel (device_events.py). Either way the call returns what a
+        failed call returns (nothing, or an invalid object); a call that cannot stand in for its
+        result (a number, bytes, a record) ends the guest."""
         device = _device_of(args)
-        if device is not None:
-            reason = exc.reason if isinstance(exc, GuestGpuError) else describe_gpu_error(exc)
-            try:
-                value = _stand_in(impl, device, args, reason)
-            except _NoStandIn:
-                pass
-            else:
-                if device.error_scopes.capture(error_filter(exc), reason):
-                    return value
-        return super().api_error(call, impl, args, exc)
+        if device is None:
+            return super().api_error(call, impl, args, exc)
+        limit = self.ctx.options.limits.error_message_chars
+        reason = exc.reason if isinstance(exc, GuestGpuError) else describe_gpu_error(exc)
+        reason = truncate(reason, limit)
+        try:
+            value = _stand_in(impl, device, args, reason)
+        except _NoStandIn:
+            return super().api_error(call, impl, args, exc)
+        if isinstance(value, GpuShaderModule):
+            value.compile_error = str(exc) if isinstance(exc, wgpu.GPUError) else reason
+            value.code = next((a["code"] for a in args if isinstance(a, dict) and "code" in a), "")
+        filter_ = error_filter(exc)
+        if device.error_scopes.capture(filter_, reason):
+            return value
+        if device.lost_reason is None:  # a lost device reports no errors (WebGPU)
+            self.uncaptured.report(device, call, filter_, reason)
+        return value
 
     def implementations(self) -> dict[str, Callable[..., Any]]:
         found = super().implementations()
         for name in WEBGPU_FUNCTIONS:
-            if _resource_of(name) in NOT_CREATABLE:
-                continue
             if name.endswith(".label"):
                 found.setdefault(name, _get_label)
             elif name.endswith(".set-label"):
@@ -190,6 +154,7 @@ class WebGpuHost(
         for name, fn in FLAG_FUNCTIONS.items():
             found.setdefault(name, fn)
         for alias, target in ALIASES.items():
-            if target in found and _resource_of(alias) not in NOT_CREATABLE:
+            if target in found:
                 found.setdefault(alias, found[target])
-        return found
+        # One device per call, and what each command touches (tracking.py).
+        return {name: guarded(name, fn) for name, fn in found.items()}

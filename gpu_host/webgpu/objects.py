@@ -129,6 +129,7 @@ class GpuDevice(Destroyable):
         self.lost_reason: str | None = None  # gpu-device-lost-reason once lost: "unknown" or "destroyed"
         self.lost_message = ""
         self.on_lost: list[Callable[[], None]] = []  # called once, when the device is lost
+        self.uncaptured_errors = 0  # GPU errors no error scope captured (device_events.py)
 
     def lose(self, reason: str, message: str) -> None:
         """Mark the device lost (destroyed by the guest, or given up by the host); the first call wins."""
@@ -214,6 +215,8 @@ class GpuPipelineLayout(GpuObject):
 
 class GpuShaderModule(GpuObject):
     wit_resource = W + "gpu-shader-module"
+    compile_error: str | None = None  # wgpu's full error text, for a module whose creation failed
+    code = ""  # its WGSL, to turn naga's line:column into an offset
 
 
 class GpuComputePipeline(GpuObject):
@@ -255,6 +258,9 @@ class GpuQuerySet(Destroyable):
 
 class GpuCompilationInfo(Resource):
     wit_resource = W + "gpu-compilation-info"
+
+    def __init__(self, messages: list[Resource]) -> None:
+        self.messages = messages  # gpu-compilation-message resources (webgpu/pipeline.py)
 
 
 class RecordGpuPipelineConstantValue(Resource):

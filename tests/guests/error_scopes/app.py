@@ -24,9 +24,10 @@ Then every frame: a valid pipeline draws a full-screen green triangle over a red
                   with sample-count 3, finish; pop -> the first error (pipeline must be set)
   bad_bundle_use  push validation, execute the invalid bundle in a pass, end, finish; pop -> a
                   validation error naming the invalid gpu-render-bundle
-The environment variable ENDING makes it end on purpose before its first frame:
+The environment variable ENDING picks one more step before its first frame:
   ENDING=uncaptured  push an out-of-memory scope, create the bad WGSL module: no validation scope
-                     matches, so the host ends the guest naming create-shader-module;
+                     matches, so it is an uncaptured error (a line on stderr); the guest prints
+                     {"check": "uncaptured", "value": "survived"} and renders on;
   ENDING=empty-pop   pop with no scope pushed (WebGPU: an operation error; this host ends the guest,
                      see docs/runtime.md); if the pop returns, prints {"check": "empty_pop", ...}.
 """
