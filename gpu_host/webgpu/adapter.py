@@ -8,6 +8,7 @@ import wgpu
 from wasmtime.component import Variant
 
 from ..linking import wit
+from .budget import GpuBudget
 from .convert import wit_error
 from .objects import (
     Gpu,
@@ -47,6 +48,8 @@ def wit_features(features: object) -> set[str]:
 
 
 class AdapterFunctions:
+    budget: GpuBudget  # the guest's GPU budget (WebGpuHost), shared by its devices
+
     # WIT: get-gpu
     @wit("get-gpu")
     def get_gpu(self) -> Gpu:
@@ -127,7 +130,7 @@ class AdapterFunctions:
             )
         except (RuntimeError, ValueError, wgpu.GPUError) as exc:
             raise wit_error("operation-error", exc) from None
-        return GpuDevice(device, adapter, label)
+        return GpuDevice(device, adapter, label, self.budget)
 
     # --- limits / features / info ------------------------------------------------------------------
 

@@ -37,13 +37,18 @@ class BufferFunctions:
     # WIT: [method]gpu-buffer.map-async (the guest's thread may block, so it waits here)
     @wit("[method]gpu-buffer.map-async")
     def buffer_map_async(self, buffer: GpuBuffer, mode: int, offset: int | None, size: int | None) -> None:
+        call = "[method]gpu-buffer.map-async"
         _mappable(buffer)
         if buffer.destroyed:
             raise wit_error("abort-error", "the buffer was destroyed")
         if buffer.native.map_state != "unmapped":
             raise wit_error("operation-error", f"the buffer is already {buffer.native.map_state}")
+        assert buffer.device is not None
+        if buffer.device.lost_reason is not None:
+            raise wit_error("operation-error", f"the gpu-device was lost: {buffer.device.lost_message}")
         try:
-            buffer.native.map_sync(mode, offset or 0, size)
+            # Bounded by Limits.gpu_wait_seconds: past it the device is lost and the guest ends.
+            buffer.device.waits.map(buffer.native, mode, offset or 0, size, call=call)
         except (wgpu.GPUError, RuntimeError, ValueError) as exc:
             raise wit_error("operation-error", exc) from None
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import GuestCallError
+from ..errors import GuestCallError, GuestGpuError
 from ..graphics_context import AbstractBuffer, Context
+from ..limits import Limits
 from ..linking import wit
 from .adapter import wit_features
+from .budget import texture_bytes
 from .convert import layout, native, to_wgpu
 from .objects import (
     GpuAdapterInfo,
@@ -26,10 +28,24 @@ from .objects import (
     GpuSupportedLimits,
     GpuTexture,
 )
+from .wgsl import check_wgsl
 
 
 def _label(descriptor: dict[str, Any] | None) -> str:
     return (descriptor or {}).get("label") or ""
+
+
+def check_texture_size(descriptor: dict[str, Any], limits: Limits, call: str) -> None:
+    """A texture wider, higher or deeper than `Limits.max_texture_dimension` is a validation error."""
+    size = descriptor.get("size") or {}
+    for axis in ("width", "height", "depth_or_array_layers"):
+        value = size.get(axis) or 1
+        if value > limits.max_texture_dimension:
+            raise GuestGpuError(
+                call,
+                f"texture {axis.replace('_', '-')} {value} is over the limit of "
+                f"{limits.max_texture_dimension} (Limits.max_texture_dimension)",
+            )
 
 
 class DeviceFunctions:
@@ -79,14 +95,25 @@ class DeviceFunctions:
     @wit("[method]gpu-device.create-buffer")
     def create_buffer(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuBuffer:
         call = "[method]gpu-device.create-buffer"
-        buffer = device.check_alive(call).create_buffer(**to_wgpu(descriptor, call))
-        return GpuBuffer(buffer, device, _label(descriptor))
+        native_device = device.check_alive(call)
+        memory = device.budget.charge(call, "gpu-buffer", max(0, int(descriptor["size"])), objects=0)
+        buffer = GpuBuffer(
+            native_device.create_buffer(**to_wgpu(descriptor, call)), device, _label(descriptor)
+        )
+        buffer.memory = memory
+        return buffer
 
     @wit("[method]gpu-device.create-texture")
     def create_texture(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuTexture:
         call = "[method]gpu-device.create-texture"
-        texture = device.check_alive(call).create_texture(**to_wgpu(descriptor, call))
-        return GpuTexture(texture, device, _label(descriptor))
+        native_device = device.check_alive(call)
+        check_texture_size(descriptor, device.budget.limits, call)
+        memory = device.budget.charge(call, "gpu-texture", texture_bytes(descriptor), objects=0)
+        texture = GpuTexture(
+            native_device.create_texture(**to_wgpu(descriptor, call)), device, _label(descriptor)
+        )
+        texture.memory = memory
+        return texture
 
     @wit("[method]gpu-device.create-sampler")
     def create_sampler(self, device: GpuDevice, descriptor: dict[str, Any] | None) -> GpuSampler:
@@ -115,9 +142,9 @@ class DeviceFunctions:
     @wit("[method]gpu-device.create-shader-module")
     def create_shader_module(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuShaderModule:
         call = "[method]gpu-device.create-shader-module"
-        module = device.check_alive(call).create_shader_module(
-            label=_label(descriptor), code=descriptor["code"]
-        )
+        native_device = device.check_alive(call)
+        check_wgsl(descriptor["code"], device.budget.limits, call)
+        module = native_device.create_shader_module(label=_label(descriptor), code=descriptor["code"])
         return GpuShaderModule(module, device, _label(descriptor))
 
     @wit("[method]gpu-device.create-render-pipeline")

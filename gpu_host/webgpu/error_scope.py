@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import wgpu
 from wasmtime.component import Variant
 
-from ..errors import GuestCallError
+from ..errors import GuestCallError, GuestGpuError
 from ..linking import wit
 from ..resources import Resource
 
@@ -28,6 +28,8 @@ _OUT_OF_MEMORY_HINTS = ("not enough memory", "out of memory")
 
 def error_filter(exc: BaseException) -> str:
     """The gpu-error-filter an error falls under: `validation`, `out-of-memory` or `internal`."""
+    if isinstance(exc, GuestGpuError):  # the host's own: a validation error, or its GPU budget
+        return exc.error_filter
     if isinstance(exc, wgpu.GPUOutOfMemoryError):
         return "out-of-memory"
     if isinstance(exc, wgpu.GPUInternalError):

@@ -16,6 +16,7 @@ from ..linking import HostInterface, describe_gpu_error
 from ..wit import WIT_DIR, interface_functions
 from . import objects
 from .adapter import AdapterFunctions, limit_key
+from .budget import GpuBudget
 from .buffer import FLAG_FUNCTIONS, BufferFunctions
 from .bundle import BundleFunctions
 from .command import ALIASES, CommandFunctions
@@ -116,6 +117,7 @@ class WebGpuHost(
     def __init__(self, ctx: GuestContext) -> None:
         self.ctx = ctx
         self.uncaptured = UncapturedErrors(ctx)
+        self.budget = GpuBudget(ctx.options.limits)  # GPU bytes and objects of this guest
 
     def api_error(self, call: str, impl: Callable[..., Any], args: list[Any], exc: Exception) -> Any:
         """Route a GPU error as WebGPU does: to the innermost matching error scope, else to the

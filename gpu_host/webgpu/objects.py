@@ -16,8 +16,11 @@ import wgpu
 
 from ..errors import GuestGpuError
 from ..frame_clock import FrameFormat
+from ..limits import Limits
 from ..resources import Resource
+from .budget import Charge, GpuBudget
 from .error_scope import ErrorScopes
+from .gpu_wait import GpuWaits
 from .readback import FRAME_FORMAT, FrameReadback
 
 log = logging.getLogger(__name__)
@@ -29,11 +32,17 @@ class GpuObject(Resource):
     """A native wgpu object with a label and the device that made it."""
 
     invalid_reason: str | None = None  # set on the stand-in for a creation that failed in an error scope
+    charge: Charge | None = None  # its place in the guest's GPU budget (budget.py), freed on release
+    # The buffers, textures and query sets that using this object touches (tracking.py): checked at
+    # submit, because wgpu-native aborts the process on a submit touching a destroyed one.
+    uses: set[Destroyable] | None = None
 
     def __init__(self, native: Any, device: GpuDevice | None = None, label: str = "") -> None:
         self.native = native
         self.device = device
         self.label = label or ""
+        if native is not None and device is not None:
+            self.charge = device.budget.charge(f"create {self.kind()}", self.kind())
 
     @classmethod
     def invalid(cls, device: GpuDevice, label: str, reason: str) -> Self:
@@ -55,15 +64,21 @@ class GpuObject(Resource):
 
     def release(self) -> None:
         self.native = None
+        self.uses = None
+        if self.charge is not None:
+            self.charge.free()
 
 
 class Destroyable(GpuObject):
     destroyed = False
+    memory: Charge | None = None  # the bytes it holds of the guest's GPU budget, freed on destroy
 
     def destroy(self) -> None:
         if not self.destroyed and self.native is not None:
             self.native.destroy()
         self.destroyed = True
+        if self.memory is not None:
+            self.memory.free()
 
     def release(self) -> None:
         if self.native is not None and not self.destroyed:
@@ -72,6 +87,8 @@ class Destroyable(GpuObject):
             except Exception:
                 log.debug("destroy failed while releasing", exc_info=True)
         self.destroyed = True
+        if self.memory is not None:
+            self.memory.free()
         super().release()
 
     def check_alive(self, call: str) -> Any:
@@ -119,17 +136,35 @@ class GpuAdapterInfo(Resource):
 class GpuDevice(Destroyable):
     wit_resource = W + "gpu-device"
 
-    def __init__(self, native: wgpu.GPUDevice, adapter: GpuAdapter, label: str = "") -> None:
+    def __init__(
+        self, native: wgpu.GPUDevice, adapter: GpuAdapter, label: str = "", budget: GpuBudget | None = None
+    ) -> None:
         super().__init__(native, None, label)
+        self.budget = budget or GpuBudget(Limits())  # the guest's, shared by its devices
+        self.charge = self.budget.charge("[method]gpu-adapter.request-device", "gpu-device")
         self.adapter = adapter
         self.queue: GpuQueue | None = None
         self.frame_texture: GpuTexture | None = None
-        self.readback = FrameReadback(native)
+        # Every wait on this device's GPU is bounded; past the deadline the device is lost.
+        self.waits = GpuWaits(native, self.budget.limits.gpu_wait_seconds, self._wait_timed_out)
+        self.readback = FrameReadback(native, self.waits)
         self.error_scopes = ErrorScopes()
         self.lost_reason: str | None = None  # gpu-device-lost-reason once lost: "unknown" or "destroyed"
         self.lost_message = ""
         self.on_lost: list[Callable[[], None]] = []  # called once, when the device is lost
         self.uncaptured_errors = 0  # GPU errors no error scope captured (device_events.py)
+
+    def check_alive(self, call: str) -> Any:
+        if self.lost_reason is not None and not self.destroyed:
+            raise GuestGpuError(call, f"the gpu-device was lost: {self.lost_message}")
+        return super().check_alive(call)
+
+    def _wait_timed_out(self, message: str) -> None:
+        """A GPU wait passed its deadline: the device is lost, and kept alive (on the helper thread
+        of its waits) until its GPU is idle, since dropping a busy device blocks."""
+        native = self.native
+        self.waits.park(native, getattr(native, "queue", None))
+        self.lose("unknown", message)
 
     def lose(self, reason: str, message: str) -> None:
         """Mark the device lost (destroyed by the guest, or given up by the host); the first call wins."""
@@ -178,6 +213,12 @@ class GpuDevice(Destroyable):
         if self.frame_texture is not None:
             self.frame_texture.release()
             self.frame_texture = None
+        if self.waits.timed_out:
+            # Its GPU may still be busy: destroying it would wait for wgpu's poll thread (stuck in
+            # a blocking poll) and dropping it blocks; the waits' helper drops it once idle.
+            self.destroyed = True
+        else:
+            self.waits.release()
         super().release()
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import wgpu
-
 from ..errors import GuestGpuError
 from ..linking import wit
 from .convert import extent, native, to_wgpu, wit_error
 from .objects import GpuBuffer, GpuCommandBuffer, GpuQueue
+from .tracking import check_submittable
 
 
 class QueueFunctions:
@@ -25,24 +24,26 @@ class QueueFunctions:
             if buffer.device is not queue.device:
                 raise GuestGpuError(call, "the command buffer belongs to another device")
             natives.append(native(buffer, call))
-        assert queue.device is not None
-        queue.device.check_alive(call)
+            # ...and so does a submit touching a destroyed or mapped buffer or texture.
+            check_submittable(buffer, call)
+        device = queue.device
+        assert device is not None
+        device.check_alive(call)
         for buffer in buffers:
             buffer.submitted = True
-        native(queue, call).submit(natives)
+        # A submit may block while earlier work runs (lavapipe): bounded by Limits.gpu_wait_seconds.
+        device.waits.submit(native(queue, call), natives, call)
         for buffer in buffers:
             buffer.native = None
+            buffer.uses = None
 
     @wit("[method]gpu-queue.on-submitted-work-done")
     def queue_on_submitted_work_done(self, queue: GpuQueue) -> None:
-        # wgpu-py 0.32's own on_submitted_work_done fails (FIELD-NOTES): mapping a fresh buffer
-        # completes only after everything submitted before it.
+        # Returns once everything submitted before has run, or ends the guest past the deadline.
+        call = "[method]gpu-queue.on-submitted-work-done"
         assert queue.device is not None
-        device = queue.device.check_alive("[method]gpu-queue.on-submitted-work-done")
-        probe = device.create_buffer(size=4, usage=wgpu.BufferUsage.MAP_READ)
-        probe.map_sync(wgpu.MapMode.READ)
-        probe.unmap()
-        probe.destroy()
+        queue.device.check_alive(call)
+        queue.device.waits.work_done(call)
 
     @wit("[method]gpu-queue.write-buffer-with-copy")
     def queue_write_buffer(

@@ -3,12 +3,17 @@ its buffers while the size holds."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import numpy.typing as npt
 import wgpu
 
 from ..frame_clock import FrameFormat
 from .yuv import YuvConverter
+
+if TYPE_CHECKING:
+    from .gpu_wait import GpuWaits
 
 __all__ = ["FRAME_FORMAT", "FrameReadback"]
 
@@ -17,8 +22,9 @@ ROW_ALIGNMENT = 256  # WebGPU's bytesPerRow alignment for texture -> buffer copi
 
 
 class FrameReadback:
-    def __init__(self, device: wgpu.GPUDevice | None) -> None:
+    def __init__(self, device: wgpu.GPUDevice | None, waits: GpuWaits | None = None) -> None:
         self._device = device
+        self._waits = waits  # bounds the submit and the mapping (Limits.gpu_wait_seconds)
         self._buffer: wgpu.GPUBuffer | None = None
         self._size = (0, 0)
         self._yuv: YuvConverter | None = None
@@ -30,7 +36,7 @@ class FrameReadback:
             raise RuntimeError("this readback was released")
         if fmt == "yuv420p":
             if self._yuv is None:
-                self._yuv = YuvConverter(self._device)
+                self._yuv = YuvConverter(self._device, self._waits)
             return self._yuv.read(texture)
         width, height = texture.width, texture.height
         row = -(-width * 4 // ROW_ALIGNMENT) * ROW_ALIGNMENT
@@ -48,8 +54,13 @@ class FrameReadback:
             {"buffer": self._buffer, "bytes_per_row": row, "rows_per_image": height},
             (width, height, 1),
         )
-        self._device.queue.submit([encoder.finish()])
-        self._buffer.map_sync(wgpu.MapMode.READ)
+        if self._waits is not None:
+            call = "[method]context.present"
+            self._waits.submit(self._device.queue, [encoder.finish()], call)
+            self._waits.map(self._buffer, wgpu.MapMode.READ, call=call)
+        else:
+            self._device.queue.submit([encoder.finish()])
+            self._buffer.map_sync(wgpu.MapMode.READ)
         try:
             data = self._buffer.read_mapped(copy=False)
             rows = np.frombuffer(data, dtype=np.uint8).reshape(height, row)

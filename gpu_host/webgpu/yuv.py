@@ -11,10 +11,14 @@ mean of each 2x2 block. Odd sizes are padded to even by repeating the last row a
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import wgpu
+
+if TYPE_CHECKING:
+    from .gpu_wait import GpuWaits
 
 __all__ = ["I420Layout", "YuvConverter"]
 
@@ -111,8 +115,9 @@ class I420Layout:
 class YuvConverter:
     """One device's conversion: the pipelines once, the buffers again only when the size changes."""
 
-    def __init__(self, device: wgpu.GPUDevice) -> None:
+    def __init__(self, device: wgpu.GPUDevice, waits: GpuWaits | None = None) -> None:
         self._device = device
+        self._waits = waits  # bounds the submit and the mapping (Limits.gpu_wait_seconds)
         module = device.create_shader_module(label="frame to I420", code=SHADER)
         self._layout = device.create_bind_group_layout(
             label="frame to I420",
@@ -179,8 +184,13 @@ class YuvConverter:
         compute.dispatch_workgroups(-(-plan.uv_stride // 4 // 16), -(-plan.uv_rows // 8))
         compute.end()
         encoder.copy_buffer_to_buffer(planes, 0, staging, 0, plan.nbytes)
-        device.queue.submit([encoder.finish()])
-        staging.map_sync(wgpu.MapMode.READ)
+        if self._waits is not None:
+            call = "[method]context.present"
+            self._waits.submit(device.queue, [encoder.finish()], call)
+            self._waits.map(staging, wgpu.MapMode.READ, call=call)
+        else:
+            device.queue.submit([encoder.finish()])
+            staging.map_sync(wgpu.MapMode.READ)
         try:
             return plan.i420(staging.read_mapped(copy=False))
         finally:
