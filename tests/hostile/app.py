@@ -18,6 +18,7 @@ import handle_flood
 import host_call_loop
 import memory_growth
 import memory_growth_uncaught
+import runaway_dispatch
 import socket_access
 import spin_frame
 import spin_startup
@@ -38,6 +39,7 @@ PROGRAMS: dict[str, ModuleType] = {
         host_call_loop,
         memory_growth,
         memory_growth_uncaught,
+        runaway_dispatch,  # only in a worker process (tests/test_supervisor.py)
         socket_access,
         spin_frame,
         spin_startup,
