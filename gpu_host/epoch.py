@@ -7,13 +7,18 @@ arms that deadline: `Limits.startup_cpu_seconds` until the guest first waits, th
 `Limits.cpu_seconds`, re-armed every time the guest comes back from a wait (a `poll` or `block`
 that blocked, a `present` that waited for the consumer). Time blocked in those waits therefore
 never counts; time in other host calls does, so a guest that loops on host calls without ever
-waiting is interrupted too.
+waiting is interrupted too. A host call that blocks for a bounded time without being a wait of the
+guest (a GPU wait, bounded by `Limits.gpu_wait_seconds`) can run inside `CpuDeadline.blocked()`:
+its time is then not counted, and the allowance is not renewed.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from wasmtime import Engine, Store
@@ -81,18 +86,41 @@ class CpuDeadline:
     def __init__(self, limits: Limits) -> None:
         self._limits = limits
         self._store: Store | None = None
+        self._budget = limits.startup_cpu_seconds
+        self._armed_at = time.monotonic()
+        self._blocked = 0.0  # seconds spent in `blocked()` since the deadline was armed
         self.waited_once = False
 
     def attach(self, store: Store) -> None:
         """Arm the startup deadline on a new store (before instantiating: the start functions run)."""
         self._store = store
-        store.set_epoch_deadline(ticks_for(self._limits.startup_cpu_seconds))
+        self._arm(self._limits.startup_cpu_seconds)
 
     def waited(self) -> None:
         """The guest comes back from a wait: it may run `cpu_seconds` again."""
         self.waited_once = True
+        self._arm(self._limits.cpu_seconds)
+
+    @contextmanager
+    def blocked(self) -> Iterator[None]:
+        """Around a host call that blocks without being a wait of the guest (a bounded GPU wait):
+        the time inside does not count, but the guest's allowance is not renewed either."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            now = time.monotonic()
+            self._blocked += now - started
+            if self._store is not None:
+                used = now - self._armed_at - self._blocked
+                self._store.set_epoch_deadline(ticks_for(max(0.0, self._budget - used)))
+
+    def _arm(self, seconds: float) -> None:
+        self._budget = seconds
+        self._armed_at = time.monotonic()
+        self._blocked = 0.0
         if self._store is not None:
-            self._store.set_epoch_deadline(ticks_for(self._limits.cpu_seconds))
+            self._store.set_epoch_deadline(ticks_for(seconds))
 
     def detach(self) -> None:
         self._store = None

@@ -100,6 +100,11 @@ class GuestRunner:
         self.close()
 
     @property
+    def running(self) -> bool:
+        """True while the guest's thread is alive (after `close`, one that would not stop)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
     def frames_presented(self) -> int:
         return self.ctx.frames.index
 
@@ -142,8 +147,10 @@ class GuestRunner:
         finally:
             ctx.cpu.detach()
             ctx.output.flush()
-            self._release()
+            # The caller learns how the guest ended at once; `close()` waits for the release, which
+            # can block for long after a GPU wait timed out (the device's work still runs).
             ctx.frames.end()
+            self._release()
 
     def _call_entry(self) -> None:
         ctx = self.ctx
@@ -193,6 +200,9 @@ class GuestRunner:
         if isinstance(exc, GuestCallError):
             if isinstance(exc.__cause__, TableFull):
                 return GuestLimitExceeded(f"guest '{name}' failed in {exc}", "Limits.handles")
+            limit = getattr(exc, "limit", None)  # GpuWaitTimeout: Limits.gpu_wait_seconds
+            if isinstance(limit, str):
+                return GuestLimitExceeded(f"guest '{name}' failed in {exc}", limit)
             return GuestTrap(f"guest '{name}' failed in {exc}")
         if isinstance(exc, GuestError):
             return exc
