@@ -22,6 +22,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from PIL import Image
 
+from gpu_host import Limits
 from gpu_host.events import PointerMove, PointerUp, load_script
 from scenes.build import scene_path
 from scenes.build import test_guest_path as guest_path
@@ -250,6 +251,21 @@ def test_a_hung_guest_ends_its_session_and_its_worker() -> None:
         async with running(cfg) as (url, server), Viewer(url) as viewer:
             ended = await viewer.wait_message("ended", timeout=40)
             assert "presented no frame within 2 s" in str(ended["reason"]), ended
+            await until(lambda: not server.sessions)
+
+    run(scenario)
+
+
+def test_a_spinning_guest_is_interrupted_at_the_sessions_cpu_limit() -> None:
+    async def scenario() -> None:
+        cfg = config(guest_path("spin"))
+        cfg = replace(cfg, worker=replace(cfg.worker, limits=Limits(cpu_seconds=1.0)))
+        async with running(cfg) as (url, server), Viewer(url) as viewer:
+            ended = await viewer.wait_message("ended", timeout=40)
+            reason = str(ended["reason"])
+            assert reason.endswith(
+                "ran for more than 1 s without waiting (Limits.cpu_seconds); it was interrupted"
+            )
             await until(lambda: not server.sessions)
 
     run(scenario)
