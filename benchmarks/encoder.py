@@ -36,11 +36,11 @@ VP8_SPEEDS = (16, 12, 8, 4)
 
 
 def render(scene: str, size: tuple[int, int], frames: int) -> list[npt.NDArray[np.uint8]]:
-    runtime = Runtime()
-    component = runtime.load(resolve_scene(scene), scene)
-    options = GuestOptions(name=scene, size=size, frame_format="yuv420p")
-    with runtime.run(component, options) as guest:
-        return [guest.next_frame().pixels for _ in range(frames)]
+    with Runtime() as runtime:
+        component = runtime.load(resolve_scene(scene), scene)
+        options = GuestOptions(name=scene, size=size, frame_format="yuv420p")
+        with runtime.run(component, options) as guest:
+            return [guest.next_frame().pixels for _ in range(frames)]
 
 
 def luma_psnr(reference: npt.NDArray[np.uint8], decoded: npt.NDArray[np.uint8]) -> float:

@@ -72,7 +72,8 @@ def start_time(runtime: Runtime, path: Path, size: tuple[int, int]) -> float:
 def measure_scene(name: str, size: tuple[int, int], frames: int, warmup: int) -> SceneFigures:
     path = scene_path(name)
     with tempfile.TemporaryDirectory() as cache:
-        cold = start_time(Runtime(cache_dir=Path(cache)), path, size)
+        with Runtime(cache_dir=Path(cache)) as cold_runtime:
+            cold = start_time(cold_runtime, path, size)
         warm_runtime = Runtime(cache_dir=Path(cache))
         warm = start_time(warm_runtime, path, size)
 
@@ -104,6 +105,7 @@ def measure_scene(name: str, size: tuple[int, int], frames: int, warmup: int) ->
                 readback_s.append(frame.readback_seconds)
                 convert_s.append(converted - rendered)
                 encode_s.append(encoded - converted)
+    warm_runtime.close()
     codec.encode(None)
     return SceneFigures(
         name, 1 / statistics.median(totals), ms(totals), ms(guest_s), ms(readback_s), ms(convert_s),
@@ -174,7 +176,8 @@ def main() -> None:
             f"{f.convert_ms:.2f} | {f.encode_ms:.2f} | {f.cold_s:.2f} s | {f.warm_s:.2f} s |",
             flush=True,
         )
-    cost, value = call_cost_us(Runtime())
+    with Runtime() as runtime:
+        cost, value = call_cost_us(runtime)
     print(f"\nguest-to-host call (gpu-supported-limits.max-bind-groups -> {value}): {cost:.2f} us")
 
 
