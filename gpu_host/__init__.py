@@ -1,9 +1,12 @@
 """Runs sandboxed wasi:webgpu guests headless and yields their frames.
 
-runtime = Runtime()
-component = runtime.load(Path("scene.wasm"))
-with runtime.run(component, GuestOptions(name="scene")) as guest:
-    frame = guest.next_frame()
+with Runtime() as runtime:
+    component = runtime.load(Path("scene.wasm"))
+    with runtime.run(component, GuestOptions(name="scene")) as guest:
+        frame = guest.next_frame()
+
+Guests are sandboxed and limited (`Limits`, docs/sandbox.md); `gpu_host.supervisor` runs them in
+a worker process that is replaced after a guest wedges the GPU or kills its process.
 """
 
 from .component import GuestComponent
