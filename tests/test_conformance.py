@@ -6,6 +6,7 @@ with numbers computed on this side (numpy, wgpu-py asked directly, the WGSL text
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -16,8 +17,10 @@ import numpy as np
 import pytest
 import wgpu
 
-from gpu_host import GuestComponent, GuestError, GuestOptions, GuestTrap, Limits, Runtime
+from gpu_host import GuestComponent, GuestEnded, GuestError, GuestOptions, GuestTrap, Limits, Runtime
 from gpu_host.webgpu.device_events import LOGGED_IN_FULL, MAX_UNCAPTURED
+from gpu_host.webgpu.objects import GpuDevice
+from gpu_host.webgpu.wgsl_features import supported_wgsl_features
 from tests.conftest import Captured
 
 Load = Callable[[str], GuestComponent]
@@ -158,6 +161,28 @@ def test_compilation_info_constants_and_async_pipelines(suite: Suite) -> None:
         at,
         len("undefined_name"),
     )
+    invalid = found["validation-error-messages"]
+    code = invalid["code"]
+    [message] = invalid["messages"]
+    at = code.index("var<uniform>")
+    declaration = code[at : code.index("\n", at)]  # naga underlines the whole declaration
+    assert (message["line_num"], message["line_pos"], message["offset"], message["length"]) == (
+        2,
+        at - code.index("\n"),
+        at,
+        len(declaration),
+    )
+    assert message["message"].startswith("Global variable [0] 'u' is invalid: ")
+    assert "stride 4" in message["message"]  # naga's note, after its headline
+
+    # `has` agrees with what this host's naga compiles (the guest's own shaders), and with the
+    # host's probes
+    languages = found["wgsl-language-features"]
+    assert all(has == compiles for has, compiles in languages.values()), languages
+    assert {name for name, (has, _) in languages.items() if has} == set(supported_wgsl_features())
+    assert languages["pointer_composite_access"] == [True, True]
+    assert languages["unrestricted_pointer_parameters"] == [False, False]  # the naga of wgpu-py 0.32 lacks it
+
     assert found["pipeline-constants"] == {"default": [1, 20], "overridden": [7, 5]}
     assert found["compute-pipeline-async"] == [1, 20]
     for kind, reason, text in found["pipeline-async-errors"]:
@@ -270,6 +295,27 @@ def test_lost_on_a_live_device_blocks_until_the_host_stops_the_guest(runtime: Ru
     runner.close()
     assert time.monotonic() - started < 2
     assert runner.error is None  # stopped by the host, not failed
+
+
+def test_lost_returns_unknown_when_the_host_gives_the_device_up(runtime: Runtime, load: Load) -> None:
+    captured = Captured()
+    options = GuestOptions(name="lost", size=(16, 16), sink=captured.sink, args=("lost-live",))
+    with runtime.run(load("conformance"), options) as runner:
+        with pytest.raises(GuestError, match="presented no frame within 1 s"):
+            runner.next_frame(timeout=1)
+        # The guest is blocked in `lost`; the host gives its device up (as a GPU wait timeout does).
+        devices = []
+        for rep in range(1, 100):
+            with contextlib.suppress(KeyError):
+                obj = runner.ctx.table.get(rep)
+                if isinstance(obj, GpuDevice):
+                    devices.append(obj)
+        [device] = devices
+        device.lose("unknown", "given up by the test")
+        with pytest.raises(GuestEnded):  # `lost` returned, the guest printed it and returned
+            runner.next_frame(timeout=10)
+    lines = [json.loads(line) for line in captured.stdout()]
+    assert lines == [{"calling": "lost"}, {"lost": "unknown", "message": "given up by the test"}]
 
 
 def test_a_guest_flooding_uncaptured_errors_is_bounded_and_ended(runtime: Runtime, load: Load) -> None:

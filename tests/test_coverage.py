@@ -23,6 +23,7 @@ from wasmtime.component import ComponentInstanceType, FuncType
 from gpu_host import GuestComponent, GuestError, GuestOptions, Runtime
 from gpu_host.coverage import NOT_IMPLEMENTED, UNREACHABLE, webgpu_coverage
 from gpu_host.webgpu.adapter import limit_key
+from gpu_host.webgpu.wgsl_features import supported_wgsl_features
 from scenes.build import discover
 from tests.conftest import ROOT, Captured
 
@@ -226,7 +227,7 @@ def test_adapter_info_features_and_flags_match_wgpu(
     assert not any(probe[(has, "device")].values())
     assert [n for n, v in probe[(has, "device2")].items() if v] == ["float32-filterable"]
     languages = probe[("[method]wgsl-language-features.has", None)]
-    assert languages == {name: name in wgpu.gpu.wgsl_language_features for name in languages}
+    assert languages == {name: name in supported_wgsl_features() for name in languages}
 
     flags = [
         n

@@ -21,6 +21,7 @@ from .objects import (
     WgslLanguageFeatures,
 )
 from .readback import FRAME_FORMAT
+from .wgsl_features import supported_wgsl_features
 
 
 def limit_key(name: str) -> str:
@@ -78,8 +79,8 @@ class AdapterFunctions:
     # WIT: [method]gpu.wgsl-language-features
     @wit("[method]gpu.wgsl-language-features")
     def wgsl_language_features(self, _gpu: Gpu) -> WgslLanguageFeatures:
-        # wgpu-py 0.32 reports none (FIELD-NOTES); an honest empty set.
-        return WgslLanguageFeatures(set())
+        # wgpu-py 0.32 reports none (FIELD-NOTES): the host probes naga itself (wgsl_features.py).
+        return WgslLanguageFeatures(set(supported_wgsl_features()))
 
     @wit("[method]wgsl-language-features.has")
     def wgsl_language_features_has(self, features: WgslLanguageFeatures, name: str) -> bool:

@@ -80,12 +80,16 @@ class DeviceEventFunctions:
     def device_lost(self, device: GpuDevice) -> GpuDeviceLostInfo:
         """Blocks until the device is lost (destroyed, or given up by the host) or the guest stops."""
         waker = self.ctx.waker
+        waited = False
         with waker.lock:
             if waker.notify not in device.on_lost:
                 device.on_lost.append(waker.notify)
             while device.lost_reason is None:
                 waker.check()
+                waited = True
                 waker.lock.wait()
+        if waited:
+            self.ctx.cpu.waited()  # a wait of the guest, like poll: its CPU allowance starts again
         return GpuDeviceLostInfo(device.lost_reason, device.lost_message)
 
     # WIT: [method]gpu-device-lost-info.reason

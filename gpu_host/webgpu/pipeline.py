@@ -1,8 +1,9 @@
 """wasi:webgpu shaders and pipelines: compilation info, pipeline constants, async pipeline creation.
 
 wgpu-py 0.32 gives no structured compilation messages, so a module whose creation failed keeps
-wgpu's error text and `get-compilation-info` parses naga's report (`┌─ wgsl:3:10` and the `^^^`
-under the offending span) into one message of type error. A valid module has no messages.
+wgpu's error text and `get-compilation-info` parses naga's report (`┌─ wgsl:3:10` for a parsing
+error, `┌─ :2:23` for a validation error, the `^^^` under the offending span, and the `= ...` notes)
+into one message of type error. A valid module has no messages.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = ["GpuCompilationMessage", "PipelineFunctions", "compilation_message"]
 
-_LOCATION = re.compile(r"wgsl:(\d+):(\d+)")
+_LOCATION = re.compile(r"┌─ [^:\n]*:(\d+):(\d+)")  # `wgsl:3:10` (parsing), `:2:23` (validation)
 _CARETS = re.compile(r"│\s*(\^+)")
 _HEADLINE = re.compile(r"(?:parsing|validation) error:\s*(.+)")
+_NOTE = re.compile(r"^\s*= (.+)$", re.MULTILINE)  # naga's notes under the snippet
 
 
 class GpuCompilationMessage(Resource):
@@ -59,6 +61,9 @@ def compilation_message(error_text: str, code: str, limit: int) -> GpuCompilatio
     line and column, all zero when the report names no location."""
     headline = _HEADLINE.search(error_text)
     message = headline.group(1).strip() if headline else describe_gpu_error(Exception(error_text))
+    notes = _NOTE.findall(error_text)
+    if headline and notes:
+        message += ": " + "; ".join(note.strip() for note in notes)
     message = message if len(message) <= limit else message[: max(0, limit - 1)] + "…"
     where = _LOCATION.search(error_text)
     if where is None:

@@ -42,7 +42,8 @@ class WitWorld(wit_world.WitWorld):
         if wanted == ["lost-live"]:
             print(json.dumps({"calling": "lost"}), flush=True)
             info = device.lost()
-            print(json.dumps({"lost": info.message()}), flush=True)
+            reason = info.reason().name.lower()
+            print(json.dumps({"lost": reason, "message": info.message()}), flush=True)
             return
         if wanted == ["uncaptured-flood"]:
             usage = W.GpuBufferUsage.map_read() | W.GpuBufferUsage.storage()

@@ -11,6 +11,40 @@ fn main() {
     let y = x + undefined_name;
 }
 """
+# The WGSL text of a validation (not parsing) error: a uniform array of stride 4. naga points at
+# the `var<uniform>` declaration on line 2.
+INVALID = """@compute @workgroup_size(1) fn main() {}
+@group(0) @binding(0) var<uniform> u: array<f32, 4>;
+fn f() -> f32 { return u[0]; }
+"""
+# WGSL language features, each with a shader of this guest's own that needs it (other shaders than
+# the host's probes in gpu_host/webgpu/wgsl_features.py): `has` must agree with what compiles.
+LANGUAGE = {
+    "readonly_and_readwrite_storage_textures": (
+        "@group(0) @binding(0) var t: texture_storage_2d<rgba8unorm, read>;\n"
+        "@compute @workgroup_size(1) fn main() { _ = textureLoad(t, vec2<u32>(0u)); }"
+    ),
+    "packed_4x8_integer_dot_product": "fn f() -> i32 { return dot4I8Packed(0x01020304u, 0x01010101u); }",
+    "unrestricted_pointer_parameters": (
+        "var<workgroup> w: u32;\nfn f(p: ptr<workgroup, u32>) { *p = 2u; }\n"
+        "@compute @workgroup_size(1) fn main() { f(&w); }"
+    ),
+    "pointer_composite_access": (
+        "struct S { a: f32, b: vec2<f32> }\nfn f() -> f32 { var s: S; let p = &s; return p.b.y; }"
+    ),
+    "uniform_buffer_standard_layout": (
+        "struct S { a: array<u32, 2> }\n@group(0) @binding(0) var<uniform> u: S;\n"
+        "@compute @workgroup_size(1) fn main() { _ = u.a[1]; }"
+    ),
+    "texture_and_sampler_let": (
+        "@group(0) @binding(0) var s: sampler;\n@group(0) @binding(1) var t: texture_2d<f32>;\n"
+        "@fragment fn main() -> @location(0) vec4<f32> { let x = s; return textureSample(t, x, vec2<f32>(0.5)); }"
+    ),
+    "texture_formats_tier1": (
+        "@group(0) @binding(0) var t: texture_storage_2d<rg8unorm, write>;\n"
+        "@compute @workgroup_size(1) fn main() { textureStore(t, vec2<i32>(0), vec4<f32>(0.0)); }"
+    ),
+}
 CONSTANTS = """
 @group(0) @binding(0) var<storage, read_write> out: array<u32>;
 override k: u32 = 1u;
@@ -46,6 +80,26 @@ def run(device: W.GpuDevice) -> None:
         return {"code": BAD, "popped": error is not None, "messages": messages(module)}
 
     g.check("invalid-module-messages", bad_module)
+
+    def invalid_module() -> dict[str, object]:
+        device.push_error_scope(W.GpuErrorFilter.VALIDATION)
+        module = g.shader(INVALID)
+        device.pop_error_scope()
+        return {"code": INVALID, "messages": messages(module)}
+
+    g.check("validation-error-messages", invalid_module)
+
+    def language_features() -> dict[str, list[bool]]:
+        features = W.get_gpu().wgsl_language_features()
+        found = {}
+        for name, code in LANGUAGE.items():
+            device.push_error_scope(W.GpuErrorFilter.VALIDATION)
+            g.shader(code)
+            compiled = device.pop_error_scope() is None
+            found[name] = [features.has(name), compiled]
+        return found
+
+    g.check("wgsl-language-features", language_features)
 
     def run_constants(constants: W.RecordGpuPipelineConstantValue | None) -> list[int]:
         pipeline = g.compute_pipeline(good, "main", constants)
