@@ -210,6 +210,8 @@ def test_queries_bundles_and_multisampling(suite: Suite) -> None:
     green, red = "00ff00ff", "ff0000ff"
     assert found["render-bundle"] == [green, red, "bundle encoder", "bundle"]
     assert found["multisample-resolve"] == green
+    # draw-indirect, draw-indexed-indirect (1 instance each), draw-indirect with 0 instances
+    assert found["indirect-draws"] == [green, green, red]
 
 
 def test_compute_dispatches(suite: Suite) -> None:

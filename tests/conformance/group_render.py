@@ -157,6 +157,37 @@ def run(adapter: W.GpuAdapter, device: W.GpuDevice) -> None:
 
     g.check("render-bundle", bundle)
 
+    def indirect_draws() -> list[str]:
+        pipeline = device.create_render_pipeline(render_descriptor(module))
+        # draw at 0: 3 vertices, 1 instance; draw-indexed at 16: 3 indices, 1 instance; at 36: 0 instances
+        args = (
+            struct.pack("<4I", 3, 1, 0, 0)
+            + struct.pack("<5I", 3, 1, 0, 0, 0)
+            + struct.pack("<4I", 3, 0, 0, 0)
+        )
+        indirect = g.buffer_with(args, BU.indirect())
+        indices = g.buffer_with(struct.pack("<4H", 0, 1, 2, 0), BU.index())
+        target = g.texture(6, 1, TU.render_attachment() | TU.copy_src())
+        encoder = g.encoder()
+        rpass = color_pass(encoder, target.create_view(None), (1.0, 0.0, 0.0, 1.0))
+        rpass.set_pipeline(pipeline)
+        rpass.set_index_buffer(indices, W.GpuIndexFormat.UINT16, None, None)
+        for column, draw in enumerate(
+            (
+                lambda: rpass.draw_indirect(indirect, 0),
+                lambda: rpass.draw_indexed_indirect(indirect, 16),
+                lambda: rpass.draw_indirect(indirect, 36),
+            )
+        ):
+            rpass.set_scissor_rect(2 * column, 0, 2, 1)
+            draw()
+        rpass.end()
+        g.submit(encoder)
+        pixels = g.read_texture(target, 6, 1)
+        return [pixels[8 * i : 8 * i + 4].hex() for i in range(3)]
+
+    g.check("indirect-draws", indirect_draws)
+
     def multisample() -> str:
         pipeline = device.create_render_pipeline(render_descriptor(module, samples=4))
         msaa = g.texture(4, 4, TU.render_attachment(), samples=4)
