@@ -55,9 +55,9 @@ def seconds_until_interrupted(engine: Engine, block: float, excluded: bool) -> f
 
 def test_a_blocked_host_call_does_not_count_but_renews_nothing(engine: Engine) -> None:
     # 1.5 s blocked inside `blocked()`, then the whole 1 s allowance is still there to spin.
-    assert 2.4 <= seconds_until_interrupted(engine, 1.5, excluded=True) < 3.5
+    assert 2.4 <= seconds_until_interrupted(engine, 1.5, excluded=True) < 4.5
 
 
 def test_other_host_calls_count_as_running(engine: Engine) -> None:
     # The same 1.5 s outside `blocked()` used the allowance up: interrupted as soon as wasm runs.
-    assert 1.4 <= seconds_until_interrupted(engine, 1.5, excluded=False) < 1.8
+    assert 1.4 <= seconds_until_interrupted(engine, 1.5, excluded=False) < 2.3

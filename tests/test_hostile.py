@@ -102,7 +102,7 @@ def test_spinning_before_the_first_wait_is_interrupted(hostile: Callable[..., Ou
     assert isinstance(outcome.error, GuestLimitExceeded)
     assert outcome.error.limit == "Limits.startup_cpu_seconds"
     assert outcome.frames == []
-    assert 2.0 <= outcome.seconds < 4.0
+    assert 2.0 <= outcome.seconds < 6.0  # generous: the machine may be busy
 
 
 def test_spinning_inside_a_frame_is_interrupted(hostile: Callable[..., Outcome]) -> None:
@@ -111,7 +111,7 @@ def test_spinning_inside_a_frame_is_interrupted(hostile: Callable[..., Outcome])
     assert one_line(outcome.error) == (
         "guest 'hostile' ran for more than 1 s without waiting (Limits.cpu_seconds); it was interrupted"
     )
-    assert 1.0 <= outcome.seconds < 3.5
+    assert 1.0 <= outcome.seconds < 5.0
 
 
 def test_calling_the_host_in_a_loop_without_waiting_is_interrupted(
