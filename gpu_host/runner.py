@@ -38,6 +38,7 @@ __all__ = ["GuestRunner"]
 log = logging.getLogger(__name__)
 
 
+NO_EPOCH_DEADLINE = 1 << 40  # ticks: never, without overflowing the engine's epoch counter
 EPOCH_TRAP = "wasm trap: interrupt"  # wasmtime's trap when a store passes its epoch deadline
 
 
@@ -160,6 +161,8 @@ class GuestRunner:
         store.set_limits(memory_size=limits.memory_bytes, table_elements=limits.table_elements)
         if self._epoch_interruption:
             ctx.cpu.attach(store)
+        else:
+            store.set_epoch_deadline(NO_EPOCH_DEADLINE)  # an engine with epoch checks but no ticker
         linker = build_linker(
             self._engine,
             self.component.component,
