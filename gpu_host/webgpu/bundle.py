@@ -13,12 +13,14 @@ from typing import Any
 
 import wgpu
 
-from ..errors import GuestCallError
+from ..errors import GuestCallError, GuestGpuError
 from ..linking import wit
 from .convert import native, to_wgpu
 from .objects import GpuDevice, GpuRenderBundle, GpuRenderBundleEncoder, GpuRenderPassEncoder
 
 __all__ = ["BundleFunctions", "BundleRecording"]
+
+VALID_SAMPLE_COUNTS = (1, 2, 4, 8, 16, 32)  # wgpu-native aborts on any other
 
 # What a bundle may record: the render commands a pass and a bundle share (WebGPU's
 # GPURenderCommandsMixin, GPUBindingCommandsMixin and GPUDebugCommandsMixin).
@@ -109,6 +111,14 @@ class BundleFunctions:
         desc = to_wgpu({k: v for k, v in descriptor.items() if k != "label"}, call)
         if None in desc.get("color_formats", []):
             raise GuestCallError(call, "color-formats with gaps (none entries) are not supported")
+        # wgpu-native aborts the process on these even before `finish` (FIELD-NOTES).
+        colours = len(desc.get("color_formats", []))
+        most = int(device.check_alive(call).limits.get("max-color-attachments", 8))
+        if colours > most:
+            raise GuestGpuError(call, f"{colours} color formats, more than max-color-attachments ({most})")
+        samples = desc.get("sample_count", 1)
+        if samples not in VALID_SAMPLE_COUNTS:
+            raise GuestGpuError(call, f"invalid sample-count {samples} (1, 2, 4, 8, 16 or 32)")
         return GpuRenderBundleEncoder(BundleRecording(desc), device, label)
 
     # WIT: [method]gpu-render-bundle-encoder.finish

@@ -63,10 +63,16 @@ class GpuObject(Resource):
         return self.native
 
     def release(self) -> None:
-        self.native = None
+        native, self.native = self.native, None
+        if self.device is not None:
+            self.device.waits.park(native)  # its GPU is still busy after a wait timed out
         self.uses = None
         if self.charge is not None:
             self.charge.free()
+
+    def wedged(self) -> bool:
+        """Its device lost a GPU wait: the host must not destroy or drop its objects yet."""
+        return self.device is not None and self.device.waits.timed_out
 
 
 class Destroyable(GpuObject):
@@ -81,7 +87,7 @@ class Destroyable(GpuObject):
             self.memory.free()
 
     def release(self) -> None:
-        if self.native is not None and not self.destroyed:
+        if self.native is not None and not self.destroyed and not self.wedged():
             try:
                 self.native.destroy()
             except Exception:
@@ -159,11 +165,12 @@ class GpuDevice(Destroyable):
             raise GuestGpuError(call, f"the gpu-device was lost: {self.lost_message}")
         return super().check_alive(call)
 
+    def wedged(self) -> bool:
+        return self.waits.timed_out
+
     def _wait_timed_out(self, message: str) -> None:
-        """A GPU wait passed its deadline: the device is lost, and kept alive (on the helper thread
-        of its waits) until its GPU is idle, since dropping a busy device blocks."""
-        native = self.native
-        self.waits.park(native, getattr(native, "queue", None))
+        """A GPU wait passed its deadline: the device is lost (its waits keep the native device and
+        what the guest releases alive until the GPU is idle, since dropping them would block)."""
         self.lose("unknown", message)
 
     def lose(self, reason: str, message: str) -> None:
@@ -207,18 +214,17 @@ class GpuDevice(Destroyable):
         return self.readback.read(texture, fmt), fmt
 
     def release(self) -> None:
-        self.readback.release()
+        if not self.waits.park(self.readback):  # kept whole while the GPU may still be busy
+            self.readback.release()
         self.readback = FrameReadback(None)  # drop the device reference
         self.queue = None
         if self.frame_texture is not None:
             self.frame_texture.release()
             self.frame_texture = None
-        if self.waits.timed_out:
-            # Its GPU may still be busy: destroying it would wait for wgpu's poll thread (stuck in
-            # a blocking poll) and dropping it blocks; the waits' helper drops it once idle.
+        if self.wedged():
+            # Destroying it would wait for wgpu's poll thread, stuck in a blocking poll; its waits
+            # drop it once its GPU is idle.
             self.destroyed = True
-        else:
-            self.waits.release()
         super().release()
 
 

@@ -59,7 +59,15 @@ class QueueFunctions:
         start = data_offset or 0
         if start > len(data) or (size is not None and start + size > len(data)):
             raise wit_error("operation-error", "data-offset/size exceed the data")
-        native(queue, call).write_buffer(native(buffer, call), buffer_offset, data, start, size)
+        target = native(buffer, call)
+        length = len(data) - start if size is None else size
+        if buffer_offset + length > target.size:
+            # WebGPU: a validation error (wgpu-py raises a plain ValueError, which would end the guest).
+            raise GuestGpuError(
+                call,
+                f"writing {length} bytes at offset {buffer_offset} overruns the {target.size}-byte buffer",
+            )
+        native(queue, call).write_buffer(target, buffer_offset, data, start, size)
 
     @wit("[method]gpu-queue.write-texture-with-copy")
     def queue_write_texture(

@@ -10,22 +10,35 @@ called from `start`. Programs are imported here, at build time, so that componen
 import sys
 from types import ModuleType
 
+import bad_wgsl
+import bind_group_mismatch
+import bundle_descriptor
+import copy_out_of_range
+import deep_nesting
+import destroy_in_use
 import env_probe
 import exit_noise
 import file_access
+import foreign_device
 import forged_handle
+import gpu_budget
 import handle_flood
 import host_call_loop
+import huge_texture
+import map_twice
 import memory_growth
 import memory_growth_uncaught
 import runaway_dispatch
 import socket_access
 import spin_frame
 import spin_startup
+import submit_twice
 import trap_noise
 import use_after_drop
 import use_destroyed
+import wgsl_nul
 import wit_world
+import write_unmapped_range
 
 PROGRAMS: dict[str, ModuleType] = {
     module.__name__: module
@@ -46,6 +59,20 @@ PROGRAMS: dict[str, ModuleType] = {
         trap_noise,
         use_after_drop,
         use_destroyed,
+        # GPU misuse, budgets and bounds (tests/test_hostile_gpu.py)
+        bad_wgsl,
+        bind_group_mismatch,
+        bundle_descriptor,
+        copy_out_of_range,
+        deep_nesting,
+        destroy_in_use,
+        foreign_device,
+        gpu_budget,
+        huge_texture,
+        map_twice,
+        submit_twice,
+        wgsl_nul,
+        write_unmapped_range,
     )
 }
 

@@ -1,0 +1,23 @@
+"""submit_twice: submits a command buffer twice, finishes an encoder twice, and records into a
+finished encoder.
+
+wgpu-native aborts the process on the second submit; the host must refuse it as a validation
+error. The others are validation errors from wgpu. Checks: `submit_twice`, `finish_twice`,
+`record_after_finish`.
+"""
+
+from gpukit import BU, buffer, check, present_forever
+from guestkit import setup
+
+
+def run() -> None:
+    device, canvas, context = setup()
+    once = device.create_command_encoder(None).finish(None)
+    device.queue().submit([once])
+    check(device, "submit_twice", lambda: device.queue().submit([once]))
+    encoder = device.create_command_encoder(None)
+    encoder.finish(None)
+    check(device, "finish_twice", lambda: encoder.finish(None))
+    target = buffer(device, 16, BU.copy_dst())
+    check(device, "record_after_finish", lambda: encoder.clear_buffer(target, None, None))
+    present_forever(device, canvas, context)
