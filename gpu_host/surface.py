@@ -81,7 +81,9 @@ class SurfaceHost(HostInterface):
         queue.append(value)
 
     def _clamp_size(self, width: int | None, height: int | None) -> tuple[int, int]:
-        max_w, max_h = self.ctx.options.max_surface_size
+        # Bounded by the host's setting and by the guest's texture limit: the frame is a texture.
+        most = self.ctx.options.limits.max_texture_dimension
+        max_w, max_h = (min(m, most) for m in self.ctx.options.max_surface_size)
         default_w, default_h = self.ctx.options.size
         w = default_w if width is None else width
         h = default_h if height is None else height

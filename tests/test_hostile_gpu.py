@@ -256,6 +256,25 @@ def test_huge_textures_are_refused_before_allocation(hostile: Callable[..., Outc
     assert kind == OUT_OF_MEMORY and message.startswith("a gpu-texture of 1 GiB would bring")
 
 
+def test_a_surface_stays_within_the_texture_limit(
+    runtime: Runtime, load: Load, captured: Captured, gpu_counts: Counts
+) -> None:
+    """The frame is a texture: a guest asking a huge surface gets at most max_texture_dimension."""
+    baseline = gpu_counts()
+    options = GuestOptions(
+        name="surface_probe",
+        size=(64, 48),
+        max_surface_size=(4096, 4096),
+        limits=Limits(max_texture_dimension=100),
+        sink=captured.sink,
+    )
+    with runtime.run(load("surface_probe"), options) as guest:
+        guest.next_frame()
+    found = {p["probe"]: p for p in map(json.loads, captured.stdout()) if p["probe"] != "resize"}
+    assert found["huge"]["size"] == [100, 100]
+    assert gpu_counts() == baseline
+
+
 # --- a runaway dispatch ------------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import wgpu
 from wasmtime.component import Variant
@@ -22,6 +22,9 @@ from .objects import (
 )
 from .readback import FRAME_FORMAT
 from .wgsl_features import supported_wgsl_features
+
+if TYPE_CHECKING:
+    from ..guest import GuestContext
 
 
 def limit_key(name: str) -> str:
@@ -50,6 +53,7 @@ def wit_features(features: object) -> set[str]:
 
 class AdapterFunctions:
     budget: GpuBudget  # the guest's GPU budget (WebGpuHost), shared by its devices
+    ctx: GuestContext
 
     # WIT: get-gpu
     @wit("get-gpu")
@@ -131,7 +135,7 @@ class AdapterFunctions:
             )
         except (RuntimeError, ValueError, wgpu.GPUError) as exc:
             raise wit_error("operation-error", exc) from None
-        return GpuDevice(device, adapter, label, self.budget)
+        return GpuDevice(device, adapter, label, self.budget, self.ctx.cpu.blocked)
 
     # --- limits / features / info ------------------------------------------------------------------
 

@@ -20,9 +20,11 @@ first to finish. On lavapipe that is what `submit` did anyway.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 import wgpu
@@ -70,10 +72,19 @@ class GpuWaits:
     """Bounded waits on one device's GPU: submit, map, waiting for submitted work; and what is
     kept alive after a wait timed out."""
 
-    def __init__(self, device: wgpu.GPUDevice, seconds: float, on_timeout: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        device: wgpu.GPUDevice,
+        seconds: float,
+        on_timeout: Callable[[str], None],
+        blocked: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+    ) -> None:
+        """`blocked`: wraps each wait (the guest's `CpuDeadline.blocked`: GPU waits do not count as
+        the guest's CPU time, Limits.cpu_seconds)."""
         self._device: wgpu.GPUDevice | None = device
         self.seconds = seconds
         self._on_timeout = on_timeout
+        self._blocked = blocked
         self.timed_out = False
         self._last: _Submission | None = None
         self._parked: list[Any] = []  # native objects kept until the GPU is idle (after a timeout)
@@ -137,8 +148,11 @@ class GpuWaits:
         return self._device
 
     def _wait(self, event: threading.Event, call: str) -> None:
-        if event.wait(self.seconds):
+        if event.is_set():
             return
+        with self._blocked():
+            if event.wait(self.seconds):
+                return
         message = f"GPU wait timed out after {self.seconds:g} s"
         self.timed_out = True
         self._parked.append(self._device)

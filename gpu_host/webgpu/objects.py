@@ -6,8 +6,10 @@ Each wraps the native object and remembers what the host must check before passi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, Self
 
 import numpy as np
@@ -143,8 +145,14 @@ class GpuDevice(Destroyable):
     wit_resource = W + "gpu-device"
 
     def __init__(
-        self, native: wgpu.GPUDevice, adapter: GpuAdapter, label: str = "", budget: GpuBudget | None = None
+        self,
+        native: wgpu.GPUDevice,
+        adapter: GpuAdapter,
+        label: str = "",
+        budget: GpuBudget | None = None,
+        blocked: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
     ) -> None:
+        """`budget`: the guest's (budget.py); `blocked`: its `CpuDeadline.blocked`, around GPU waits."""
         super().__init__(native, None, label)
         self.budget = budget or GpuBudget(Limits())  # the guest's, shared by its devices
         self.charge = self.budget.charge("[method]gpu-adapter.request-device", "gpu-device")
@@ -152,7 +160,7 @@ class GpuDevice(Destroyable):
         self.queue: GpuQueue | None = None
         self.frame_texture: GpuTexture | None = None
         # Every wait on this device's GPU is bounded; past the deadline the device is lost.
-        self.waits = GpuWaits(native, self.budget.limits.gpu_wait_seconds, self._wait_timed_out)
+        self.waits = GpuWaits(native, self.budget.limits.gpu_wait_seconds, self._wait_timed_out, blocked)
         self.readback = FrameReadback(native, self.waits)
         self.error_scopes = ErrorScopes()
         self.lost_reason: str | None = None  # gpu-device-lost-reason once lost: "unknown" or "destroyed"
