@@ -111,6 +111,9 @@ def test_deep_nesting_is_refused_before_naga_overflows_its_stack(hostile: Callab
     assert validation(outcome, "deep") == (
         "the WGSL source nests brackets more than 256 deep (Limits.wgsl_nesting)"
     )
+    assert (
+        validation(outcome, "long_chain") == "the WGSL source has an expression of more than 4096 operators"
+    )
     assert outcome.checks["within_limit"] is None
 
 

@@ -1,28 +1,44 @@
 """Bounds on WGSL source, checked before wgpu-native sees it.
 
-naga's parser overflows the native stack on deeply nested brackets (about 3,000 unclosed `(` on
-an 8 MiB stack: the whole process dies), its messages quote whole source lines, and wgpu-native
-takes WGSL as a C string, so text after a NUL would be silently ignored. A module past a bound is
-a validation error of `create-shader-module` (an invalid module inside an error scope).
+naga overflows the native stack, killing the whole process, on deeply nested brackets (about
+3,000 unclosed `(` on an 8 MiB stack) and on long operator chains (`1.0+1.0+...`: between 10,000
+and 30,000 operators in one expression, measured with wgpu 0.32); its messages quote whole source
+lines, and wgpu-native takes WGSL as a C string, so text after a NUL would be silently ignored. A
+module past a bound is a validation error of `create-shader-module` (an invalid module inside an
+error scope).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..errors import GuestGpuError
 from ..limits import Limits
 
-__all__ = ["check_wgsl", "nesting_depth"]
+__all__ = ["MAX_OPERATORS", "WgslShape", "check_wgsl", "wgsl_shape"]
 
-_TOKENS = re.compile(r"/\*|\*/|//|\n|[()\[\]{}]")
+# Operators in one expression (between `;`, `,`, `{` and `}`): far above what shaders write, far
+# below where naga's stack gives out.
+MAX_OPERATORS = 4096
+
+_TOKENS = re.compile(r"/\*|\*/|//|\n|[()\[\]{}]|[;,]|[-+*/%&|^<>!~=]")
+_OPENS, _CLOSES, _SEPARATORS = "([{", ")]}", ";,{}"
 
 
-def nesting_depth(code: str, stop_at: int | None = None) -> int:
-    """The deepest nesting of `(`, `[` and `{` in `code`, ignoring `//` and (nested) `/* */`
-    comments as WGSL defines them; returns early once `stop_at` is passed. `<` `>` are not
-    counted: they are also operators, and naga parses template lists without deep recursion."""
-    depth = deepest = block = 0
+@dataclass(frozen=True)
+class WgslShape:
+    nesting: int  # the deepest nesting of (, [ and {
+    operators: int  # the most operator characters in one expression
+
+
+def wgsl_shape(code: str, max_nesting: int | None = None, max_operators: int | None = None) -> WgslShape:
+    """How deep `code` nests brackets and how long its operator chains are, ignoring `//` and
+    (nested) `/* */` comments as WGSL defines them; returns early once a `max_` is passed.
+
+    `<` and `>` count as operators, not brackets (they are both in WGSL; template lists do not
+    recurse deeply in naga). Multi-character operators count once per character."""
+    depth = deepest = block = operators = most = 0
     line_comment = False
     for match in _TOKENS.finditer(code):
         token = match.group()
@@ -35,15 +51,26 @@ def nesting_depth(code: str, stop_at: int | None = None) -> int:
                 block -= 1
         elif token == "//":
             line_comment = True
-        elif token in "([{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if stop_at is not None and deepest > stop_at:
-                    return deepest
-        elif token in ")]}":
-            depth = max(0, depth - 1)
-    return deepest
+        elif token == "\n":
+            continue
+        elif token in _OPENS or token in _CLOSES or token in _SEPARATORS:
+            if token in _SEPARATORS:
+                operators = 0
+            if token in _OPENS:
+                depth += 1
+                if depth > deepest:
+                    deepest = depth
+                    if max_nesting is not None and deepest > max_nesting:
+                        break
+            elif token in _CLOSES:
+                depth = max(0, depth - 1)
+        else:  # an operator character ("*/" outside a comment lands here too, as two)
+            operators += len(token)
+            if operators > most:
+                most = operators
+                if max_operators is not None and most > max_operators:
+                    break
+    return WgslShape(deepest, most)
 
 
 def check_wgsl(code: str, limits: Limits, call: str) -> None:
@@ -60,9 +87,11 @@ def check_wgsl(code: str, limits: Limits, call: str) -> None:
         raise GuestGpuError(
             call, f"the WGSL source contains a NUL character (line {line}); WGSL text may not contain one"
         )
-    depth = nesting_depth(code, stop_at=limits.wgsl_nesting)
-    if depth > limits.wgsl_nesting:
+    shape = wgsl_shape(code, max_nesting=limits.wgsl_nesting, max_operators=MAX_OPERATORS)
+    if shape.nesting > limits.wgsl_nesting:
         raise GuestGpuError(
             call,
             f"the WGSL source nests brackets more than {limits.wgsl_nesting} deep (Limits.wgsl_nesting)",
         )
+    if shape.operators > MAX_OPERATORS:
+        raise GuestGpuError(call, f"the WGSL source has an expression of more than {MAX_OPERATORS} operators")
