@@ -111,10 +111,12 @@ def test_deep_nesting_is_refused_before_naga_overflows_its_stack(hostile: Callab
     assert validation(outcome, "deep") == (
         "the WGSL source nests brackets more than 256 deep (Limits.wgsl_nesting)"
     )
-    assert (
-        validation(outcome, "long_chain") == "the WGSL source has an expression of more than 4096 operators"
-    )
-    assert outcome.checks["within_limit"] is None
+    too_long = "the WGSL source has an expression of more than 4096 operators"
+    assert validation(outcome, "long_chain") == too_long
+    assert validation(outcome, "swizzles") == too_long
+    assert validation(outcome, "else_ifs") == "the WGSL source has more than 1024 `else` branches"
+    for check in ("within_limit", "chain_at_limit", "else_ifs_at_limit"):
+        assert outcome.checks[check] is None, (check, outcome.checks[check])
 
 
 def test_a_nul_in_wgsl_is_refused(hostile: Callable[..., Outcome]) -> None:

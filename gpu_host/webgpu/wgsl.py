@@ -1,9 +1,10 @@
 """Bounds on WGSL source, checked before wgpu-native sees it.
 
-naga overflows the native stack, killing the whole process, on deeply nested brackets (about
-3,000 unclosed `(` on an 8 MiB stack) and on long operator chains (`1.0+1.0+...`: between 10,000
-and 30,000 operators in one expression, measured with wgpu 0.32); its messages quote whole source
-lines, and wgpu-native takes WGSL as a C string, so text after a NUL would be silently ignored. A
+naga recurses over the syntax tree and overflows the native stack, killing the whole process, on
+deeply nested brackets (about 3,000 unclosed `(` on an 8 MiB stack), long chains in one expression
+(`1.0+1.0+...`, `v.xyzw.xyzw...`, `a[0][0]...`: 10,000 to 50,000 links) and long `else if`
+chains (4,100 passed, 8,000 crashed), measured with wgpu 0.32 on lavapipe; its messages quote
+whole source lines, and wgpu-native takes WGSL as a C string, so text after a NUL would be silently ignored. A
 module past a bound is a validation error of `create-shader-module` (an invalid module inside an
 error scope).
 """
@@ -16,29 +17,34 @@ from dataclasses import dataclass
 from ..errors import GuestGpuError
 from ..limits import Limits
 
-__all__ = ["MAX_OPERATORS", "WgslShape", "check_wgsl", "wgsl_shape"]
+__all__ = ["MAX_ELSE", "MAX_OPERATORS", "WgslShape", "check_wgsl", "wgsl_shape"]
 
-# Operators in one expression (between `;`, `,`, `{` and `}`): far above what shaders write, far
-# below where naga's stack gives out.
+# Operators, `.` and `[` in one expression (between `;`, `,`, `{` and `}`), and `else`s in the
+# whole source: far above what shaders write, well below where naga's stack gives out (a guest's
+# thread has less of its stack left than a main thread: the guest's own frames are below).
 MAX_OPERATORS = 4096
+MAX_ELSE = 1024
 
-_TOKENS = re.compile(r"/\*|\*/|//|\n|[()\[\]{}]|[;,]|[-+*/%&|^<>!~=]")
+_TOKENS = re.compile(r"/\*|\*/|//|\n|[()\[\]{}]|[;,]|[-+*/%&|^<>!~=.]|\belse\b")
 _OPENS, _CLOSES, _SEPARATORS = "([{", ")]}", ";,{}"
 
 
 @dataclass(frozen=True)
 class WgslShape:
     nesting: int  # the deepest nesting of (, [ and {
-    operators: int  # the most operator characters in one expression
+    operators: int  # the most operator characters, `.` and `[` in one expression
+    elses: int  # `else` keywords in all
 
 
-def wgsl_shape(code: str, max_nesting: int | None = None, max_operators: int | None = None) -> WgslShape:
+def wgsl_shape(
+    code: str, max_nesting: int | None = None, max_operators: int | None = None, max_else: int | None = None
+) -> WgslShape:
     """How deep `code` nests brackets and how long its operator chains are, ignoring `//` and
     (nested) `/* */` comments as WGSL defines them; returns early once a `max_` is passed.
 
     `<` and `>` count as operators, not brackets (they are both in WGSL; template lists do not
     recurse deeply in naga). Multi-character operators count once per character."""
-    depth = deepest = block = operators = most = 0
+    depth = deepest = block = operators = most = elses = 0
     line_comment = False
     for match in _TOKENS.finditer(code):
         token = match.group()
@@ -53,9 +59,16 @@ def wgsl_shape(code: str, max_nesting: int | None = None, max_operators: int | N
             line_comment = True
         elif token == "\n":
             continue
+        elif token == "else":
+            elses += 1
+            if max_else is not None and elses > max_else:
+                break
         elif token in _OPENS or token in _CLOSES or token in _SEPARATORS:
             if token in _SEPARATORS:
                 operators = 0
+            elif token == "[":
+                operators += 1
+                most = max(most, operators)
             if token in _OPENS:
                 depth += 1
                 if depth > deepest:
@@ -70,7 +83,7 @@ def wgsl_shape(code: str, max_nesting: int | None = None, max_operators: int | N
                 most = operators
                 if max_operators is not None and most > max_operators:
                     break
-    return WgslShape(deepest, most)
+    return WgslShape(deepest, most, elses)
 
 
 def check_wgsl(code: str, limits: Limits, call: str) -> None:
@@ -87,7 +100,7 @@ def check_wgsl(code: str, limits: Limits, call: str) -> None:
         raise GuestGpuError(
             call, f"the WGSL source contains a NUL character (line {line}); WGSL text may not contain one"
         )
-    shape = wgsl_shape(code, max_nesting=limits.wgsl_nesting, max_operators=MAX_OPERATORS)
+    shape = wgsl_shape(code, limits.wgsl_nesting, MAX_OPERATORS, MAX_ELSE)
     if shape.nesting > limits.wgsl_nesting:
         raise GuestGpuError(
             call,
@@ -95,3 +108,5 @@ def check_wgsl(code: str, limits: Limits, call: str) -> None:
         )
     if shape.operators > MAX_OPERATORS:
         raise GuestGpuError(call, f"the WGSL source has an expression of more than {MAX_OPERATORS} operators")
+    if shape.elses > MAX_ELSE:
+        raise GuestGpuError(call, f"the WGSL source has more than {MAX_ELSE} `else` branches")
