@@ -29,6 +29,7 @@ import map_twice
 import memory_growth
 import memory_growth_uncaught
 import runaway_dispatch
+import runaway_wait
 import socket_access
 import spin_frame
 import spin_startup
@@ -73,6 +74,7 @@ PROGRAMS: dict[str, ModuleType] = {
         submit_twice,
         wgsl_nul,
         write_unmapped_range,
+        runaway_wait,  # only in a worker process (tests/test_hostile_gpu.py)
     )
 }
 

@@ -1,0 +1,74 @@
+"""runaway_wait: presents 1 frame, submits a compute dispatch that runs far past any deadline, then
+waits for it: with `on-submitted-work-done` (environment WAIT=work-done), by submitting more work
+(WAIT=submit: the host submits only to an idle queue) or by presenting a frame (WAIT=present: the
+host's frame readback waits for the GPU).
+
+Like runaway_dispatch, but through the other two waits. The host must end the guest after
+`Limits.gpu_wait_seconds` with `GPU wait timed out after N s` naming the call that waited, lose the
+device, and stay usable for other guests. Run it only in a worker process.
+"""
+
+import os
+
+from gpukit import BU, buffer, shader
+from guestkit import clear, emit, next_frame, setup
+from wit_world.imports import webgpu as W
+
+SHADER = """
+@group(0) @binding(0) var<storage, read_write> out: array<u32>;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+    var x = id.x;
+    for (var i = 0u; i < 60000u; i++) {
+        for (var j = 0u; j < 60000u; j++) { x = x * 1664525u + 1013904223u + out[(x ^ j) % 64u]; }
+    }
+    out[id.x % 64u] = x;
+}
+"""
+
+
+def run() -> None:
+    device, canvas, context = setup()
+    frame_ready = canvas.subscribe_frame()
+    next_frame(canvas, frame_ready)
+    clear(device, context, (0.0, 1.0, 0.0))
+    storage = buffer(device, 256, BU.storage())
+    pipeline = device.create_compute_pipeline(
+        W.GpuComputePipelineDescriptor(
+            compute=W.GpuProgrammableStage(module=shader(device, SHADER), entry_point="main", constants=None),
+            layout=W.GpuLayoutMode_Auto(),
+            label="runaway",
+        )
+    )
+    group = device.create_bind_group(
+        W.GpuBindGroupDescriptor(
+            layout=pipeline.get_bind_group_layout(0),
+            entries=[
+                W.GpuBindGroupEntry(
+                    binding=0,
+                    resource=W.GpuBindingResource_GpuBufferBinding(
+                        W.GpuBufferBinding(buffer=storage, offset=None, size=None)
+                    ),
+                )
+            ],
+            label=None,
+        )
+    )
+    encoder = device.create_command_encoder(None)
+    cpass = encoder.begin_compute_pass(None)
+    cpass.set_pipeline(pipeline)
+    cpass.set_bind_group(0, group, None, None, None)
+    cpass.dispatch_workgroups(1000, None, None)  # tens of seconds on lavapipe with 2 cores
+    cpass.end()
+    device.queue().submit([encoder.finish(None)])
+    emit(submitted=True)
+    if os.environ.get("WAIT") == "work-done":
+        device.queue().on_submitted_work_done()
+    elif os.environ.get("WAIT") == "submit":
+        clear(device, context, (0.0, 0.0, 1.0))  # its submit waits for the runaway first
+    else:
+        next_frame(canvas, frame_ready)
+        context.get_current_buffer()
+        context.present()  # the frame readback waits for the runaway
+    emit(unexpected="the runaway dispatch finished")
