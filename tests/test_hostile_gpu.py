@@ -306,6 +306,7 @@ def run_runaways(results: Connection, wait_seconds: float) -> None:
             guest.next_frame(timeout=60)
         except GuestError as exc:
             report["error"] = str(exc)
+            report["limit"] = getattr(exc, "limit", None)  # a GuestLimitExceeded names the setting
         report["error_seconds"] = time.monotonic() - started
         started = time.monotonic()
         guest.close()
@@ -349,6 +350,7 @@ def test_runaway_dispatches_end_their_guests_at_the_gpu_wait_deadline() -> None:
             f"guest 'runaway' failed in {call}: GPU wait timed out after 1 s "
             "(Limits.gpu_wait_seconds); the device is lost and the GPU work still runs"
         )
+        assert report["limit"] == "Limits.gpu_wait_seconds"
         assert 1.0 <= report["error_seconds"] < 4.0, report
         assert report["close_seconds"] < 1.0, report
     # Four lost devices' work still runs on lavapipe's threads: slow, but correct.
