@@ -12,7 +12,7 @@ out after N s")`) and the guest ends with `GpuWaitTimeout`.
 What is left behind: the GPU work itself (it runs to its end; on lavapipe it keeps CPU cores busy)
 and the device's objects, which the host neither destroys nor drops until that work is done,
 because dropping a busy device blocks: a reaper thread holds them until then. Other guests of the
-process keep working; a supervisor should still retire the worker (docs/sandbox-gpu.md).
+process keep working; a supervisor should still retire the worker (docs/sandbox.md, GPU limits).
 
 One submission in flight per device is the price: a guest's second submit in a frame waits for its
 first to finish. On lavapipe that is what `submit` did anyway.
