@@ -208,6 +208,14 @@ def test_submitting_work_on_destroyed_or_mapped_resources_is_refused(
     assert outcome.checks["read_destroyed_mapping"] == "GetMappedRangeErrorKind_OperationError"
 
 
+def test_work_for_a_destroyed_device_is_refused(hostile: Callable[..., Outcome]) -> None:
+    outcome = hostile("destroyed_device")
+    rendered_on(outcome)
+    assert validation(outcome, "submit") == "the gpu-device was destroyed"
+    assert validation(outcome, "bundle") == "the gpu-device was destroyed"
+    assert outcome.checks["map"] == "MapAsyncErrorKind_OperationError"
+
+
 def test_objects_of_another_device_are_refused(hostile: Callable[..., Outcome]) -> None:
     outcome = hostile("foreign_device")
     rendered_on(outcome)

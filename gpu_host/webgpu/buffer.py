@@ -44,7 +44,8 @@ class BufferFunctions:
         if buffer.native.map_state != "unmapped":
             raise wit_error("operation-error", f"the buffer is already {buffer.native.map_state}")
         assert buffer.device is not None
-        if buffer.device.lost_reason is not None:
+        if buffer.device.lost_reason is not None or buffer.device.destroyed:
+            # A read maps after a submit, which wgpu-native aborts on for a destroyed device.
             raise wit_error("operation-error", f"the gpu-device was lost: {buffer.device.lost_message}")
         try:
             # Bounded by Limits.gpu_wait_seconds: past it the device is lost and the guest ends.

@@ -16,6 +16,7 @@ import bundle_descriptor
 import copy_out_of_range
 import deep_nesting
 import destroy_in_use
+import destroyed_device
 import env_probe
 import exit_noise
 import file_access
@@ -67,6 +68,7 @@ PROGRAMS: dict[str, ModuleType] = {
         copy_out_of_range,
         deep_nesting,
         destroy_in_use,
+        destroyed_device,
         foreign_device,
         gpu_budget,
         huge_texture,
