@@ -329,10 +329,10 @@ def run_runaways(results: Connection, wait_seconds: float) -> None:
 
 
 RUNAWAYS = (
-    ("runaway_dispatch", "-"),  # waits in map-async
-    ("runaway_wait", "work-done"),
-    ("runaway_wait", "submit"),
-    ("runaway_wait", "present"),
+    ("runaway", "map"),
+    ("runaway", "work-done"),
+    ("runaway", "submit"),
+    ("runaway", "present"),
 )
 
 

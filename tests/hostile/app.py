@@ -29,8 +29,7 @@ import huge_texture
 import map_twice
 import memory_growth
 import memory_growth_uncaught
-import runaway_dispatch
-import runaway_wait
+import runaway
 import socket_access
 import spin_frame
 import spin_startup
@@ -54,7 +53,6 @@ PROGRAMS: dict[str, ModuleType] = {
         host_call_loop,
         memory_growth,
         memory_growth_uncaught,
-        runaway_dispatch,  # only in a worker process (tests/test_supervisor.py)
         socket_access,
         spin_frame,
         spin_startup,
@@ -76,7 +74,7 @@ PROGRAMS: dict[str, ModuleType] = {
         submit_twice,
         wgsl_nul,
         write_unmapped_range,
-        runaway_wait,  # only in a worker process (tests/test_hostile_gpu.py)
+        runaway,  # only in a worker process (tests/test_hostile_gpu.py, tests/test_supervisor.py)
     )
 }
 

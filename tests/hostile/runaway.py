@@ -1,11 +1,12 @@
-"""runaway_wait: presents 1 frame, submits a compute dispatch that runs far past any deadline, then
-waits for it: with `on-submitted-work-done` (environment WAIT=work-done), by submitting more work
-(WAIT=submit: the host submits only to an idle queue) or by presenting a frame (WAIT=present: the
-host's frame readback waits for the GPU).
+"""runaway: presents 1 frame, submits a compute dispatch that runs far past any deadline, then
+waits for it: by mapping a buffer (the default), with `on-submitted-work-done` (environment
+WAIT=work-done), by submitting more work (WAIT=submit: the host submits only to an idle queue) or by
+presenting a frame (WAIT=present: the host's frame readback waits for the GPU).
 
-Like runaway_dispatch, but through the other two waits. The host must end the guest after
-`Limits.gpu_wait_seconds` with `GPU wait timed out after N s` naming the call that waited, lose the
-device, and stay usable for other guests. Run it only in a worker process.
+Submitted GPU work cannot be cancelled. The host must end the guest after `Limits.gpu_wait_seconds`
+with `GPU wait timed out after N s` naming the call that waited, lose the device, and stay usable
+for other guests; the GPU stays busy until the process ends, so a supervisor (gpu_host.supervisor)
+runs the next guest in a fresh worker. Run it only in a worker process, never in a test's own.
 """
 
 import os
@@ -33,7 +34,7 @@ def run() -> None:
     frame_ready = canvas.subscribe_frame()
     next_frame(canvas, frame_ready)
     clear(device, context, (0.0, 1.0, 0.0))
-    storage = buffer(device, 256, BU.storage())
+    storage = buffer(device, 256, BU.storage() | BU.copy_src())
     pipeline = device.create_compute_pipeline(
         W.GpuComputePipelineDescriptor(
             compute=W.GpuProgrammableStage(module=shader(device, SHADER), entry_point="main", constants=None),
@@ -61,11 +62,17 @@ def run() -> None:
     cpass.set_bind_group(0, group, None, None, None)
     cpass.dispatch_workgroups(1000, None, None)  # tens of seconds on lavapipe with 2 cores
     cpass.end()
+    wait = os.environ.get("WAIT", "map")
+    if wait == "map":  # the runaway's result, copied out in the same submission
+        readback = buffer(device, 256, BU.map_read() | BU.copy_dst())
+        encoder.copy_buffer_to_buffer(storage, 0, readback, 0, 256)
     device.queue().submit([encoder.finish(None)])
     emit(submitted=True)
-    if os.environ.get("WAIT") == "work-done":
+    if wait == "map":
+        readback.map_async(W.GpuMapMode.read(), None, None)
+    elif wait == "work-done":
         device.queue().on_submitted_work_done()
-    elif os.environ.get("WAIT") == "submit":
+    elif wait == "submit":
         clear(device, context, (0.0, 0.0, 1.0))  # its submit waits for the runaway first
     else:
         next_frame(canvas, frame_ready)
