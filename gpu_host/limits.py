@@ -32,6 +32,9 @@ class Limits:
     # Every wait on the GPU (mapping, submitted work, frame readback) ends after this many seconds;
     # the device is then lost and the guest ends with `GPU wait timed out after N s`.
     gpu_wait_seconds: float = 10.0
+    # Loop iterations one shader invocation may run, in all its loops together; past it every loop
+    # breaks (loop_bound.py: submitted GPU work cannot be stopped). 0 turns the bound off.
+    shader_loop_iterations: int = 1 << 20
     # WGSL source: size in bytes and bracket nesting depth (naga overflows the stack past ~3000).
     wgsl_bytes: int = 4 * MiB
     wgsl_nesting: int = 256

@@ -364,3 +364,19 @@ def test_runaway_dispatches_end_their_guests_at_the_gpu_wait_deadline() -> None:
     # Four lost devices' work still runs on lavapipe's threads: slow, but correct.
     assert colour == list(ORANGE)
     assert triangle_seconds < 30, triangle_seconds
+
+
+# --- loops that never end -----------------------------------------------------------------------------
+
+
+# lavapipe ends a loop by itself near 65,535 iterations (FIELD-NOTES), so budgets under it show
+# the host's bound here; the default budget was checked on an NVIDIA GPU (docs/sandbox.md).
+@pytest.mark.parametrize("iterations", [1000, 60000])
+def test_every_shader_loop_ends_at_the_iteration_budget(
+    hostile: Callable[..., Outcome], iterations: int
+) -> None:
+    outcome = hostile("endless_loop", Limits(shader_loop_iterations=iterations))
+    rendered_on(outcome)
+    assert outcome.checks["shader_error"] is None
+    # The endless `loop` ran exactly the budget; the `while` and `for` after it broke at once.
+    assert outcome.checks["counts"] == [iterations] * 64

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import wgpu
+
 from ..errors import GuestCallError, GuestGpuError
 from ..graphics_context import AbstractBuffer, Context
 from ..limits import Limits
-from ..linking import wit
+from ..linking import describe_gpu_error, wit
 from .adapter import wit_features
 from .budget import texture_bytes
 from .convert import layout, native, to_wgpu
+from .loop_bound import bound_loops
 from .objects import (
     GpuAdapterInfo,
     GpuBindGroup,
@@ -143,8 +146,20 @@ class DeviceFunctions:
     def create_shader_module(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuShaderModule:
         call = "[method]gpu-device.create-shader-module"
         native_device = device.check_alive(call)
-        check_wgsl(descriptor["code"], device.budget.limits, call)
-        module = native_device.create_shader_module(label=_label(descriptor), code=descriptor["code"])
+        code, limits = descriptor["code"], device.budget.limits
+        check_wgsl(code, limits, call)
+        # The guest's own text first, so that its errors point at what it wrote.
+        module = native_device.create_shader_module(label=_label(descriptor), code=code)
+        bounded = bound_loops(code, limits.shader_loop_iterations) if limits.shader_loop_iterations else code
+        if bounded is not code:
+            try:
+                module = native_device.create_shader_module(label=_label(descriptor), code=bounded)
+            except wgpu.GPUError as exc:
+                raise GuestGpuError(
+                    call,
+                    "the host could not bound this shader's loops (Limits.shader_loop_iterations; "
+                    f"0 turns the bound off): {describe_gpu_error(exc)}",
+                ) from exc
         return GpuShaderModule(module, device, _label(descriptor))
 
     @wit("[method]gpu-device.create-render-pipeline")

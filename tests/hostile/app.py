@@ -17,6 +17,7 @@ import copy_out_of_range
 import deep_nesting
 import destroy_in_use
 import destroyed_device
+import endless_loop
 import env_probe
 import exit_noise
 import file_access
@@ -67,6 +68,7 @@ PROGRAMS: dict[str, ModuleType] = {
         deep_nesting,
         destroy_in_use,
         destroyed_device,
+        endless_loop,
         foreign_device,
         gpu_budget,
         huge_texture,
