@@ -304,7 +304,8 @@ def run_runaways(results: Connection, wait_seconds: float) -> None:
             size=(32, 24),
             args=(program,),
             env=(("WAIT", wait),),
-            limits=Limits(gpu_wait_seconds=wait_seconds),
+            # The loop budget off: a true runaway, so that only the wait deadline stands between.
+            limits=Limits(gpu_wait_seconds=wait_seconds, shader_loop_iterations=0),
             sink=lambda *_: None,
         )
         guest = runtime.run(hostile, options)

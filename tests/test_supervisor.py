@@ -56,7 +56,7 @@ def test_healthy_guests_share_one_worker(supervisor: Supervisor, captured: Captu
 
 def test_a_guest_that_wedges_the_gpu_gets_a_fresh_worker_after_it(supervisor: Supervisor) -> None:
     before, _ = render_triangle(supervisor)
-    limits = Limits(gpu_wait_seconds=1.0)
+    limits = Limits(gpu_wait_seconds=1.0, shader_loop_iterations=0)  # a true runaway: no loop budget
     options = GuestOptions(name="runaway", size=SMALL, args=("runaway",), limits=limits)
     result = supervisor.render(build.suite_path("hostile"), options, frames=2, frame_timeout=20.0)
     assert result.worker_pid == before and result.presented == 1
