@@ -29,6 +29,8 @@ class Limits:
     gpu_bytes: int = 2 * GiB
     gpu_objects: int = 100_000
     max_texture_dimension: int = 8192
+    # GPU devices alive at once (each holds a native poll thread).
+    gpu_devices: int = 4
     # Every wait on the GPU (mapping, submitted work, frame readback) ends after this many seconds;
     # the device is then lost and the guest ends with `GPU wait timed out after N s`.
     gpu_wait_seconds: float = 10.0

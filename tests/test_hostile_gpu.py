@@ -259,6 +259,17 @@ def test_the_gpu_budget_is_an_out_of_memory_error(hostile: Callable[..., Outcome
     assert message.startswith("the guest holds 200 GPU objects, its limit (Limits.gpu_objects = 200)")
 
 
+def test_a_guest_holds_only_a_few_devices(hostile: Callable[..., Outcome]) -> None:
+    outcome = hostile("device_flood", Limits(gpu_devices=3))
+    rendered_on(outcome)
+    assert outcome.checks["held"] == 3
+    assert outcome.checks["refused"] == [
+        "RequestDeviceErrorKind_OperationError",
+        "the guest holds 3 GPU devices (Limits.gpu_devices); destroy one before requesting another",
+    ]
+    assert outcome.checks["after_destroy"] == "ok"
+
+
 def test_huge_textures_are_refused_before_allocation(hostile: Callable[..., Outcome]) -> None:
     outcome = hostile("huge_texture", Limits(gpu_bytes=64 * MiB))
     rendered_on(outcome)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import wgpu
@@ -53,6 +54,7 @@ def wit_features(features: object) -> set[str]:
 
 class AdapterFunctions:
     budget: GpuBudget  # the guest's GPU budget (WebGpuHost), shared by its devices
+    devices: weakref.WeakSet[GpuDevice]  # the guest's devices (WebGpuHost)
     ctx: GuestContext
 
     # WIT: get-gpu
@@ -129,13 +131,22 @@ class AdapterFunctions:
                     raise wit_error("operation-error", f"unknown limit {name!r}")
                 limits[key] = value
         label = descriptor.get("label") or ""
+        # Each device has a native poll thread: a guest may hold only a few at once.
+        most = self.budget.limits.gpu_devices
+        if sum(1 for d in self.devices if d.native is not None and not d.destroyed) >= most:
+            raise wit_error(
+                "operation-error",
+                f"the guest holds {most} GPU devices (Limits.gpu_devices); destroy one before requesting another",
+            )
         try:
             device = adapter.native.request_device_sync(
                 label=label, required_features=features, required_limits=limits
             )
         except (RuntimeError, ValueError, wgpu.GPUError) as exc:
             raise wit_error("operation-error", exc) from None
-        return GpuDevice(device, adapter, label, self.budget, self.ctx.cpu.blocked)
+        gpu_device = GpuDevice(device, adapter, label, self.budget, self.ctx.cpu.blocked)
+        self.devices.add(gpu_device)
+        return gpu_device
 
     # --- limits / features / info ------------------------------------------------------------------
 

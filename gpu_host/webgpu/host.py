@@ -6,6 +6,7 @@ list instead of written out 60 times.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -118,6 +119,7 @@ class WebGpuHost(
         self.ctx = ctx
         self.uncaptured = UncapturedErrors(ctx)
         self.budget = GpuBudget(ctx.options.limits)  # GPU bytes and objects of this guest
+        self.devices: weakref.WeakSet[GpuDevice] = weakref.WeakSet()  # for Limits.gpu_devices
 
     def api_error(self, call: str, impl: Callable[..., Any], args: list[Any], exc: Exception) -> Any:
         """Route a GPU error as WebGPU does: to the innermost matching error scope, else to the

@@ -17,6 +17,7 @@ import copy_out_of_range
 import deep_nesting
 import destroy_in_use
 import destroyed_device
+import device_flood
 import endless_loop
 import env_probe
 import exit_noise
@@ -68,6 +69,7 @@ PROGRAMS: dict[str, ModuleType] = {
         deep_nesting,
         destroy_in_use,
         destroyed_device,
+        device_flood,
         endless_loop,
         foreign_device,
         gpu_budget,
