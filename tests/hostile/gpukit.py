@@ -77,6 +77,35 @@ def shader(device: W.GpuDevice, code: str) -> W.GpuShaderModule:
     )
 
 
+def dispatch(device: W.GpuDevice, code: str, storage: W.GpuBuffer, workgroups: int) -> W.GpuCommandEncoder:
+    """An encoder holding one compute pass: `code`'s `main` over `workgroups` workgroups, with
+    `storage` bound at group 0, binding 0. The caller may record more, then finishes and submits."""
+    pipeline = device.create_compute_pipeline(
+        W.GpuComputePipelineDescriptor(
+            compute=W.GpuProgrammableStage(module=shader(device, code), entry_point="main", constants=None),
+            layout=W.GpuLayoutMode_Auto(),
+            label=None,
+        )
+    )
+    binding = W.GpuBindingResource_GpuBufferBinding(
+        W.GpuBufferBinding(buffer=storage, offset=None, size=None)
+    )
+    group = device.create_bind_group(
+        W.GpuBindGroupDescriptor(
+            layout=pipeline.get_bind_group_layout(0),
+            entries=[W.GpuBindGroupEntry(binding=0, resource=binding)],
+            label=None,
+        )
+    )
+    encoder = device.create_command_encoder(None)
+    cpass = encoder.begin_compute_pass(None)
+    cpass.set_pipeline(pipeline)
+    cpass.set_bind_group(0, group, None, None, None)
+    cpass.dispatch_workgroups(workgroups, None, None)
+    cpass.end()
+    return encoder
+
+
 def copy(
     device: W.GpuDevice, source: W.GpuBuffer, destination: W.GpuBuffer, size: int = 16
 ) -> W.GpuCommandBuffer:

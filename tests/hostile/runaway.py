@@ -11,7 +11,7 @@ runs the next guest in a fresh worker. Run it only in a worker process, never in
 
 import os
 
-from gpukit import BU, buffer, shader
+from gpukit import BU, buffer, dispatch
 from guestkit import clear, emit, next_frame, setup
 from wit_world.imports import webgpu as W
 
@@ -35,33 +35,7 @@ def run() -> None:
     next_frame(canvas, frame_ready)
     clear(device, context, (0.0, 1.0, 0.0))
     storage = buffer(device, 256, BU.storage() | BU.copy_src())
-    pipeline = device.create_compute_pipeline(
-        W.GpuComputePipelineDescriptor(
-            compute=W.GpuProgrammableStage(module=shader(device, SHADER), entry_point="main", constants=None),
-            layout=W.GpuLayoutMode_Auto(),
-            label="runaway",
-        )
-    )
-    group = device.create_bind_group(
-        W.GpuBindGroupDescriptor(
-            layout=pipeline.get_bind_group_layout(0),
-            entries=[
-                W.GpuBindGroupEntry(
-                    binding=0,
-                    resource=W.GpuBindingResource_GpuBufferBinding(
-                        W.GpuBufferBinding(buffer=storage, offset=None, size=None)
-                    ),
-                )
-            ],
-            label=None,
-        )
-    )
-    encoder = device.create_command_encoder(None)
-    cpass = encoder.begin_compute_pass(None)
-    cpass.set_pipeline(pipeline)
-    cpass.set_bind_group(0, group, None, None, None)
-    cpass.dispatch_workgroups(1000, None, None)  # tens of seconds on lavapipe with 2 cores
-    cpass.end()
+    encoder = dispatch(device, SHADER, storage, 1000)  # tens of seconds on lavapipe with 2 cores
     wait = os.environ.get("WAIT", "map")
     if wait == "map":  # the runaway's result, copied out in the same submission
         readback = buffer(device, 256, BU.map_read() | BU.copy_dst())
