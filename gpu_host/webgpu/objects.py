@@ -161,7 +161,7 @@ class GpuDevice(Destroyable):
         self.frame_texture: GpuTexture | None = None
         # Every wait on this device's GPU is bounded; past the deadline the device is lost.
         self.waits = GpuWaits(native, self.budget.limits.gpu_wait_seconds, self._wait_timed_out, blocked)
-        self.readback = FrameReadback(native, self.waits)
+        self.readback: FrameReadback | None = FrameReadback(native, self.waits)  # None once released
         self.error_scopes = ErrorScopes()
         self.lost_reason: str | None = None  # gpu-device-lost-reason once lost: "unknown" or "destroyed"
         self.lost_message = ""
@@ -219,12 +219,13 @@ class GpuDevice(Destroyable):
         assert isinstance(payload, GpuTexture)
         # wgpu-native aborts the process when asked to read a destroyed texture: refuse first.
         texture = payload.check_alive(call)
+        assert self.readback is not None  # released only with the device, which check_alive refused
         return self.readback.read(texture, fmt), fmt
 
     def release(self) -> None:
-        if not self.waits.park(self.readback):  # kept whole while the GPU may still be busy
-            self.readback.release()
-        self.readback = FrameReadback(None)  # drop the device reference
+        if self.readback is not None and not self.waits.park(self.readback):
+            self.readback.release()  # (parked whole instead while the GPU may still be busy)
+        self.readback = None  # drop the device reference
         self.queue = None
         if self.frame_texture is not None:
             self.frame_texture.release()

@@ -22,7 +22,7 @@ ROW_ALIGNMENT = 256  # WebGPU's bytesPerRow alignment for texture -> buffer copi
 
 
 class FrameReadback:
-    def __init__(self, device: wgpu.GPUDevice | None, waits: GpuWaits | None = None) -> None:
+    def __init__(self, device: wgpu.GPUDevice, waits: GpuWaits) -> None:
         self._device = device
         self._waits = waits  # bounds the submit and the mapping (Limits.gpu_wait_seconds)
         self._buffer: wgpu.GPUBuffer | None = None
@@ -32,8 +32,6 @@ class FrameReadback:
     def read(self, texture: wgpu.GPUTexture, fmt: FrameFormat = "rgb24") -> npt.NDArray[np.uint8]:
         """The texture's pixels as a (height, width, 3) RGB array, or for "yuv420p" its I420 planes
         (`Frame.pixels`); a copy the caller owns."""
-        if self._device is None:
-            raise RuntimeError("this readback was released")
         if fmt == "yuv420p":
             if self._yuv is None:
                 self._yuv = YuvConverter(self._device, self._waits)
@@ -54,13 +52,9 @@ class FrameReadback:
             {"buffer": self._buffer, "bytes_per_row": row, "rows_per_image": height},
             (width, height, 1),
         )
-        if self._waits is not None:
-            call = "[method]context.present"
-            self._waits.submit(self._device.queue, [encoder.finish()], call)
-            self._waits.map(self._buffer, wgpu.MapMode.READ, call=call)
-        else:
-            self._device.queue.submit([encoder.finish()])
-            self._buffer.map_sync(wgpu.MapMode.READ)
+        call = "[method]context.present"
+        self._waits.submit(self._device.queue, [encoder.finish()], call)
+        self._waits.map(self._buffer, wgpu.MapMode.READ, call=call)
         try:
             data = self._buffer.read_mapped(copy=False)
             rows = np.frombuffer(data, dtype=np.uint8).reshape(height, row)

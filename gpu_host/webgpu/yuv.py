@@ -115,7 +115,7 @@ class I420Layout:
 class YuvConverter:
     """One device's conversion: the pipelines once, the buffers again only when the size changes."""
 
-    def __init__(self, device: wgpu.GPUDevice, waits: GpuWaits | None = None) -> None:
+    def __init__(self, device: wgpu.GPUDevice, waits: GpuWaits) -> None:
         self._device = device
         self._waits = waits  # bounds the submit and the mapping (Limits.gpu_wait_seconds)
         module = device.create_shader_module(label="frame to I420", code=SHADER)
@@ -184,13 +184,9 @@ class YuvConverter:
         compute.dispatch_workgroups(-(-plan.uv_stride // 4 // 16), -(-plan.uv_rows // 8))
         compute.end()
         encoder.copy_buffer_to_buffer(planes, 0, staging, 0, plan.nbytes)
-        if self._waits is not None:
-            call = "[method]context.present"
-            self._waits.submit(device.queue, [encoder.finish()], call)
-            self._waits.map(staging, wgpu.MapMode.READ, call=call)
-        else:
-            device.queue.submit([encoder.finish()])
-            staging.map_sync(wgpu.MapMode.READ)
+        call = "[method]context.present"
+        self._waits.submit(device.queue, [encoder.finish()], call)
+        self._waits.map(staging, wgpu.MapMode.READ, call=call)
         try:
             return plan.i420(staging.read_mapped(copy=False))
         finally:
