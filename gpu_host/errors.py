@@ -65,12 +65,19 @@ class GuestEnded(GuestError):
 
 
 class GuestCallError(HostError):
-    """A host function refuses a call: the guest misused the API. Ends the guest with `call: reason`."""
+    """A host function refuses a call: the guest misused the API. Ends the guest with `call: reason`.
 
-    def __init__(self, call: str, reason: str) -> None:
+    `limit` names the `Limits` setting the call ran into, if that is why (the guest's ending is then
+    a `GuestLimitExceeded`)."""
+
+    limit: str | None = None
+
+    def __init__(self, call: str, reason: str, limit: str | None = None) -> None:
         super().__init__(f"{call}: {reason}")
         self.call = call
         self.reason = reason
+        if limit is not None:
+            self.limit = limit
 
 
 class GuestGpuError(GuestCallError):

@@ -252,7 +252,7 @@ def _make_host_func(
         except TableFull as exc:
             if isinstance(value, Resource):
                 value.release()  # made for a handle the guest will never get
-            raise GuestCallError(call, str(exc)) from exc
+            raise GuestCallError(call, str(exc), "Limits.handles") from exc
 
     return host_func
 

@@ -30,7 +30,6 @@ from .frame_clock import Frame
 from .guest import GuestContext, GuestOptions
 from .interfaces import GuestInterfaces
 from .linking import build_linker
-from .resources import TableFull
 from .webgpu.objects import GpuDevice
 
 __all__ = ["GuestRunner"]
@@ -201,11 +200,8 @@ class GuestRunner:
         if isinstance(exc, NotImplementedByHost):
             return GuestTrap(f"guest '{name}': {exc}")
         if isinstance(exc, GuestCallError):
-            if isinstance(exc.__cause__, TableFull):
-                return GuestLimitExceeded(f"guest '{name}' failed in {exc}", "Limits.handles")
-            limit = getattr(exc, "limit", None)  # GpuWaitTimeout: Limits.gpu_wait_seconds
-            if isinstance(limit, str):
-                return GuestLimitExceeded(f"guest '{name}' failed in {exc}", limit)
+            if exc.limit is not None:  # Limits.handles, Limits.gpu_wait_seconds
+                return GuestLimitExceeded(f"guest '{name}' failed in {exc}", exc.limit)
             return GuestTrap(f"guest '{name}' failed in {exc}")
         if isinstance(exc, GuestError):
             return exc
