@@ -9,7 +9,7 @@ one frame cleared to blue and ends.
 import socket
 from collections.abc import Callable
 
-from guestkit import clear, emit, next_frame, setup
+from guestkit import clear, emit_attempts, next_frame, setup
 
 
 def tcp_connect() -> str:
@@ -50,13 +50,7 @@ ATTEMPTS: dict[str, Callable[[], object]] = {
 
 
 def run() -> None:
-    for name, attempt in ATTEMPTS.items():
-        try:
-            value = attempt()
-        except Exception as error:  # noqa: BLE001 - each attempt reports how it failed
-            emit(attempt=name, error=type(error).__name__)
-        else:
-            emit(attempt=name, value=repr(value)[:200])
+    emit_attempts(ATTEMPTS)
     device, canvas, context = setup()
     next_frame(canvas, canvas.subscribe_frame())
     clear(device, context, (0.0, 0.0, 1.0))

@@ -12,6 +12,7 @@ the graphics-context, poll, surface and webgpu imports, so only guests whose wor
 """
 
 import json
+from collections.abc import Callable
 
 from wit_world.imports import graphics_context, poll, surface, webgpu
 
@@ -83,3 +84,15 @@ def clear(device: webgpu.GpuDevice, context: graphics_context.Context, rgb: RGB)
 def emit(**fields: object) -> None:
     """Print `fields` as one JSON object on one line of stdout, flushed."""
     print(json.dumps(fields), flush=True)
+
+
+def emit_attempts(attempts: dict[str, Callable[[], object]]) -> None:
+    """Call each attempt and emit how it went: `{"attempt": name, "error": class name}` when it
+    raised, else `{"attempt": name, "value": repr (first 200 characters)}`."""
+    for name, attempt in attempts.items():
+        try:
+            value = attempt()
+        except Exception as error:  # noqa: BLE001 - each attempt reports how it failed
+            emit(attempt=name, error=type(error).__name__)
+        else:
+            emit(attempt=name, value=repr(value)[:200])
