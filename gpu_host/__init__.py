@@ -19,13 +19,15 @@ from .errors import (
     GuestTrap,
     HostError,
 )
-from .frame_clock import Frame
+from .frame import BT601, Colour, Frame, PendingFrame
 from .guest import GuestOptions
 from .limits import Limits
 from .runner import GuestRunner
 from .runtime import Runtime
 
 __all__ = [
+    "BT601",
+    "Colour",
     "ComponentError",
     "Frame",
     "GuestComponent",
@@ -38,5 +40,6 @@ __all__ = [
     "GuestTrap",
     "HostError",
     "Limits",
+    "PendingFrame",
     "Runtime",
 ]

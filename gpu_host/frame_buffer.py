@@ -7,15 +7,15 @@ reference runtime reads them; setting any other length is an error for the guest
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
 from .errors import GuestCallError
-from .frame_clock import FrameFormat
+from .frame import PixelSource
 from .graphics_context import AbstractBuffer, Context
 from .linking import HostInterface, wit
+from .presenter import ReadyPixels
 from .resources import Resource
 
-__all__ = ["FrameBufferDevice", "FrameBufferHost", "PixelBuffer"]
+__all__ = ["FrameBufferDevice", "FrameBufferHost", "FrameBufferPresenter", "PixelBuffer"]
 
 
 class PixelBuffer(Resource):
@@ -30,14 +30,25 @@ class PixelBuffer(Resource):
 class FrameBufferDevice(Resource):
     wit_resource = "wasi:frame-buffer/frame-buffer#device"
 
-    def new_buffer(self, width: int, height: int) -> object:
+
+class FrameBufferPresenter:
+    """A frame-buffer device's frames in a graphics context: its `0x00RRGGBB` pixels as RGB,
+    already on the CPU (a consumer that wants YUV converts them with `Frame.i420`)."""
+
+    def __init__(self, device: FrameBufferDevice) -> None:
+        self.device = device
+
+    def buffer(self, width: int, height: int) -> object:
         return PixelBuffer(width, height)
 
-    def read_pixels(self, payload: object, fmt: FrameFormat) -> tuple[npt.NDArray[np.uint8], FrameFormat]:
-        """Always RGB: the pixels are already on the CPU, and the encoder converts them."""
+    def present(self, payload: object) -> PixelSource:
         assert isinstance(payload, PixelBuffer)
         bgrx = np.frombuffer(payload.data, dtype=np.uint8).reshape(payload.height, payload.width, 4)
-        return np.ascontiguousarray(bgrx[:, :, 2::-1]), "rgb24"
+        rgb = np.ascontiguousarray(bgrx[:, :, 2::-1])
+        return ReadyPixels(rgb, "rgb24", (payload.width, payload.height))
+
+    def close(self) -> None:
+        pass
 
 
 class FrameBufferHost(HostInterface):
@@ -52,8 +63,7 @@ class FrameBufferHost(HostInterface):
     # WIT: [method]device.connect-graphics-context
     @wit("[method]device.connect-graphics-context")
     def connect_graphics_context(self, device: FrameBufferDevice, context: Context) -> None:
-        context.device = device
-        context.current = None
+        context.connect(device)
 
     # WIT: [static]buffer.from-graphics-buffer
     @wit("[static]buffer.from-graphics-buffer")

@@ -1,66 +1,70 @@
 """wasi:graphics-context: the meeting point of a surface (size, frames) and a device (pixels).
 
 A context is connected to one device (a `wasi:webgpu` gpu-device or a `wasi:frame-buffer`
-device) and one surface, in either order. `get-current-buffer` asks the device for a buffer the
-size of the surface; `present` asks it for the pixels and hands them to the frame clock.
+device) and one surface, in either order. It presents through a presenter made for its device
+(gpu_host/presenter.py): `get-current-buffer` asks it for a buffer the size of the surface,
+`present` hands it the drawn buffer and gives the frame clock the frame, whose pixels the
+presenter brings to host memory while the guest goes on.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Protocol
-
-import numpy as np
-import numpy.typing as npt
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from .errors import GuestCallError
-from .frame_clock import FrameFormat
 from .linking import HostInterface, wit
 from .resources import Resource
 
 if TYPE_CHECKING:
     from .guest import GuestContext
+    from .presenter import Presenter
     from .surface import Surface
 
-__all__ = ["AbstractBuffer", "Context", "ContextDevice", "GraphicsContextHost"]
+__all__ = ["AbstractBuffer", "Context", "GraphicsContextHost", "PresenterFactory"]
 
-
-class ContextDevice(Protocol):
-    """What a device must do to draw into a graphics context."""
-
-    def new_buffer(self, width: int, height: int) -> object:
-        """A buffer (payload of an abstract-buffer) to draw the next frame into."""
-        ...
-
-    def read_pixels(self, payload: object, fmt: FrameFormat) -> tuple[npt.NDArray[np.uint8], FrameFormat]:
-        """The buffer's pixels in `fmt` if the device can give it, else in "rgb24"; with the format
-        given. A GuestCallError if it cannot be read."""
-        ...
+# Makes the presenter for a device connected to a context (interfaces.py maps each device type).
+PresenterFactory = Callable[[object], "Presenter"]
 
 
 class AbstractBuffer(Resource):
     wit_resource = "wasi:graphics-context/graphics-context#abstract-buffer"
 
-    def __init__(self, payload: object, device: ContextDevice) -> None:
+    def __init__(self, payload: object, presenter: Presenter) -> None:
         self.payload = payload
-        self.device = device
+        self.presenter = presenter
 
 
 class Context(Resource):
     wit_resource = "wasi:graphics-context/graphics-context#context"
 
     def __init__(self) -> None:
-        self.device: ContextDevice | None = None
+        self.device: object | None = None
+        self.presenter: Presenter | None = None
         self.surface: Surface | None = None
         self.current: AbstractBuffer | None = None
+
+    def connect(self, device: object) -> None:
+        """Present through `device` from now on (a device's connect-graphics-context)."""
+        if device is not self.device:
+            self.release()
+        self.device = device
+        self.current = None
+
+    def release(self) -> None:
+        presenter, self.presenter = self.presenter, None
+        if presenter is not None:
+            presenter.close()
 
 
 class GraphicsContextHost(HostInterface):
     interface = "wasi:graphics-context/graphics-context"
     version = "0.0.1"
 
-    def __init__(self, ctx: GuestContext) -> None:
+    def __init__(self, ctx: GuestContext, presenters: Mapping[type, PresenterFactory]) -> None:
         self.ctx = ctx
+        self._presenters = presenters
 
     # WIT: [constructor]context
     @wit("[constructor]context")
@@ -71,11 +75,14 @@ class GraphicsContextHost(HostInterface):
     @wit("[method]context.get-current-buffer")
     def get_current_buffer(self, context: Context) -> AbstractBuffer:
         call = "[method]context.get-current-buffer"
-        if context.device is None:
+        device = context.device
+        if device is None:
             raise GuestCallError(call, "connect a gpu-device or frame-buffer device to this context first")
-        if context.current is None or context.current.device is not context.device:
+        if context.presenter is None:
+            context.presenter = self._presenters[type(device)](device)
+        if context.current is None:
             width, height = self._size(context)
-            context.current = AbstractBuffer(context.device.new_buffer(width, height), context.device)
+            context.current = AbstractBuffer(context.presenter.buffer(width, height), context.presenter)
         return context.current
 
     # WIT: [method]context.present
@@ -87,11 +94,8 @@ class GraphicsContextHost(HostInterface):
             raise GuestCallError(call, "nothing to present; call get-current-buffer first")
         context.current = None
         presented_at = time.perf_counter()
-        size = self._size(context)
-        pixels, fmt = current.device.read_pixels(current.payload, self.ctx.options.frame_format)
-        if fmt == "rgb24":
-            size = (pixels.shape[1], pixels.shape[0])
-        self.ctx.frames.deliver(pixels, fmt, size, presented_at, time.perf_counter() - presented_at)
+        source = current.presenter.present(current.payload)
+        self.ctx.frames.deliver(source, presented_at)
         self.ctx.cpu.waited()  # a presented frame is progress; its wait for the consumer never counts
 
     def _size(self, context: Context) -> tuple[int, int]:

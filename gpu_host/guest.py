@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from .clock import GuestClock
 from .epoch import CpuDeadline
-from .frame_clock import FrameClock, FrameFormat
+from .frame import BT601, Colour, PixelFormat
+from .frame_clock import FrameClock
 from .limits import Limits
 from .output import GuestOutput, LineSink, print_line
 from .resources import HandleTable
@@ -30,7 +31,9 @@ class GuestOptions:
     env: tuple[tuple[str, str], ...] = ()
     args: tuple[str, ...] = ()
     input_queue_limit: int = 256  # per event kind; the oldest event is dropped past it
-    frame_format: FrameFormat = "rgb24"  # "yuv420p": converted on the GPU, for encoders
+    frame_format: PixelFormat = "rgb24"  # "yuv420p": converted on the GPU, for encoders
+    colour: Colour = BT601  # how frames' YUV relates to RGB (gpu_host/frame.py)
+    frames_in_flight: int = 2  # presented frames whose readback may be under way at once (K)
     limits: Limits = field(default_factory=Limits)
     sink: LineSink = field(default=print_line, compare=False)
 
@@ -45,7 +48,7 @@ class GuestContext:
         self.cpu = CpuDeadline(options.limits)
         self.waker = Waker()
         self.clock = GuestClock(virtual=options.virtual_time, fps=options.fps)
-        self.frames = FrameClock(self.waker, self.clock)
+        self.frames = FrameClock(self.waker, self.clock, options.colour)
         self.output = GuestOutput(options.name, options.sink)
         self.random = RandomSource(options.seed)
         self.calls: Counter[str] = Counter()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .frame_buffer import FrameBufferHost
-from .graphics_context import GraphicsContextHost
+from .frame_buffer import FrameBufferDevice, FrameBufferHost, FrameBufferPresenter
+from .gpu_presenter import GpuPresenter
+from .graphics_context import GraphicsContextHost, PresenterFactory
 from .linking import HostInterface
 from .surface import SurfaceHost
 from .wasi.cli import cli_interfaces
@@ -15,6 +16,7 @@ from .wasi.poll import Poll
 from .wasi.random import InsecureRandom, InsecureSeed, Random
 from .wasi.sandbox import SANDBOX_INTERFACES
 from .webgpu.host import WebGpuHost
+from .webgpu.objects import GpuDevice
 
 if TYPE_CHECKING:
     from .guest import GuestContext
@@ -27,6 +29,20 @@ class GuestInterfaces:
 
     def __init__(self, ctx: GuestContext) -> None:
         self.surface = SurfaceHost(ctx)
+        options = ctx.options
+
+        def gpu_presenter(device: object) -> GpuPresenter:
+            assert isinstance(device, GpuDevice)
+            return GpuPresenter(device, options.frame_format, options.colour, options.frames_in_flight)
+
+        def frame_buffer_presenter(device: object) -> FrameBufferPresenter:
+            assert isinstance(device, FrameBufferDevice)
+            return FrameBufferPresenter(device)
+
+        presenters: dict[type, PresenterFactory] = {
+            GpuDevice: gpu_presenter,
+            FrameBufferDevice: frame_buffer_presenter,
+        }
         self.all: list[HostInterface] = [
             Poll(ctx),
             Errors(),
@@ -38,7 +54,7 @@ class GuestInterfaces:
             InsecureSeed(ctx),
             *cli_interfaces(ctx),
             *(cls() for cls in SANDBOX_INTERFACES),
-            GraphicsContextHost(ctx),
+            GraphicsContextHost(ctx, presenters),
             self.surface,
             FrameBufferHost(),
             WebGpuHost(ctx),

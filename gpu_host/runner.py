@@ -5,7 +5,8 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -26,7 +27,7 @@ from .errors import (
     NotImplementedByHost,
 )
 from .events import InputEvent
-from .frame_clock import Frame
+from .frame import Frame, PendingFrame
 from .guest import GuestContext, GuestOptions
 from .interfaces import GuestInterfaces
 from .linking import build_linker
@@ -73,6 +74,7 @@ class GuestRunner:
         self._interfaces = GuestInterfaces(self.ctx)
         self._thread: threading.Thread | None = None
         self.error: GuestError | None = None
+        self.ctx.frames.describe = self._describe_read_error
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -110,26 +112,65 @@ class GuestRunner:
 
     # --- frames and input -------------------------------------------------------------------------
 
-    def next_frame(self, timeout: float | None = 60.0, events: Sequence[InputEvent] = ()) -> Frame:
-        """The next presented frame; a GuestError if the guest ended, failed, or took too long.
-
-        `events` are queued together with the frame tick, so the guest sees both in one `poll`:
-        the same script gives the same frames however the threads are scheduled.
-        """
+    def request_frame(self, events: Sequence[InputEvent] = ()) -> None:
+        """Give the guest its next frame tick, with `events` queued together with it so the guest
+        sees both in one `poll`: the same script gives the same frames however the threads are
+        scheduled. Does not wait; `take_frame` does."""
         self.start()
-        frames = self.ctx.frames
         with self.ctx.waker.lock:
             for event in events:
                 self.send_event(event)
-            frames.request()
-        frame = frames.take(timeout)
-        if frame is not None:
-            return frame
+            self.ctx.frames.request()
+
+    def take_frame(self, timeout: float | None = 60.0) -> PendingFrame:
+        """The frame presented after the last `request_frame`, its pixels possibly still on their
+        way (`PendingFrame.result()` waits for them); a GuestError if the guest ended, failed, or
+        took longer than `timeout`."""
+        frames = self.ctx.frames
+        pending = frames.take(timeout)
+        if pending is not None:
+            return pending
         if self.error is not None:
             raise self.error
         if frames.ended:
             raise GuestEnded(f"guest '{self.name}' ended after {frames.index} frames")
         raise GuestError(f"guest '{self.name}' presented no frame within {timeout or 0:.0f} s")
+
+    def next_frame(self, timeout: float | None = 60.0, events: Sequence[InputEvent] = ()) -> Frame:
+        """The next presented frame, read back; a GuestError if the guest ended, failed, or took
+        too long. One frame at a time: `frames` overlaps the readback with the next frame."""
+        self.request_frame(events)
+        return self.take_frame(timeout).result()
+
+    def frames(
+        self,
+        count: int,
+        events: Callable[[int], Sequence[InputEvent]] = lambda _index: (),
+        timeout: float | None = 60.0,
+    ) -> Iterator[Frame]:
+        """`count` frames in order, frame n's events being `events(n)`; the guest renders frame
+        n+1 while frame n is read back and the caller uses it, with at most
+        `GuestOptions.frames_in_flight` frames requested and not yet yielded. The frames are the
+        ones `next_frame` would give: ticks, time and input reach the guest in the same order."""
+        depth = max(1, self.ctx.options.frames_in_flight)
+        pending: deque[PendingFrame] = deque()
+        requested = taken = done = 0
+        while done < count:
+            if requested == taken and requested < count and requested - done < depth:
+                self.request_frame(events(requested))
+                requested += 1
+            if pending and (requested > taken or requested == count or requested - done >= depth):
+                frame = pending.popleft().result()
+                done += 1
+                yield frame
+            else:
+                try:
+                    pending.append(self.take_frame(timeout))
+                except GuestError:
+                    while pending:  # the frames presented before the guest ended still count
+                        yield pending.popleft().result()
+                    raise
+                taken += 1
 
     def send_event(self, event: InputEvent) -> None:
         """Queue an input event (gpu_host.events) for the guest's surfaces."""
@@ -184,6 +225,10 @@ class GuestRunner:
         func.post_return(store)
         if isinstance(result, Variant) and result.tag == "err":
             raise GuestExitRequest(1)
+
+    def _describe_read_error(self, exc: BaseException) -> BaseException:
+        """A frame's pixels could not be read (on the consumer's thread): the guest's error."""
+        return self._describe(exc) or GuestTrap(f"guest '{self.name}': its frame could not be read")
 
     def _observe(self, call: str) -> None:
         self.ctx.calls[call] += 1

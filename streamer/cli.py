@@ -16,10 +16,10 @@ from gpu_host.events import EventError, load_script
 
 from .doctor import doctor
 from .encoder import CODECS, EncoderSettings
-from .render import RenderJob, render
+from .render import RenderJob, render, render_isolated
 from .scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene, scene_summary
 from .server import IceServer, ServeConfig, serve
-from .worker import WorkerConfig
+from .stream_task import WorkerConfig
 
 __all__ = ["limits_from_args", "main", "parse_bitrate", "parse_bytes", "parse_size"]
 
@@ -124,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--fps", type=_positive_float, default=30.0, help="virtual frame rate and video rate")
     r.add_argument("--seed", type=int, default=0, help="seed of the guest's wasi:random (default 0)")
     r.add_argument("--events", type=Path, help="JSON-lines input script (docs/events.md)")
+    r.add_argument(
+        "--isolate",
+        action="store_true",
+        help="run the guest in a worker process of its own: a guest that kills it ends the render "
+        "in one line (the output is the same)",
+    )
     _add_limit_options(r)
 
     d = sub.add_parser("doctor", help="show the GPU adapter and the wasi:webgpu coverage")
@@ -262,7 +268,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         limits=limits_from_args(args),
     )
     try:
-        result = render(job, progress=sys.stderr.isatty())
+        if args.isolate:
+            result = render_isolated(job, progress=sys.stderr.isatty())
+        else:
+            result = render(job, progress=sys.stderr.isatty())
     except ComponentError as exc:
         return _fail(str(exc))
     if result.error is not None:

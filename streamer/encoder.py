@@ -1,14 +1,14 @@
-"""Live video encoding with PyAV: RGB frames in, H.264 or VP8 packets out, ready for aiortc to send.
+"""Live video encoding with PyAV: frames in, H.264 or VP8 packets out, ready for aiortc to send.
 
 The host encodes (ARCHITECTURE.md, decision 4) so the settings are ours: no B-frames and no
 look-ahead (a frame's packet comes out of the call that took the frame), a keyframe on request and
 at a fixed interval, and a target bitrate. Browsers decode H.264 only in the profiles aiortc
 negotiates (42e01f: constrained baseline), so the encoder is told `profile=baseline`.
 
-Colour: BT.601, limited range, 4:2:0 (what the GPU conversion writes). VP8 cannot say which matrix
-it uses and browsers assume BT.601; an H.264 stream that says nothing is decoded by Chromium as
-BT.709 (saturated red comes out (255, 24, 0)), so the H.264 stream says BT.601 (smpte170m) in its
-VUI.
+Colour: each frame's own (`gpu_host.Frame.colour`, BT.601 limited range for every frame the host
+makes), 4:2:0. VP8 cannot say which matrix it uses and browsers assume BT.601; an H.264 stream
+that says nothing is decoded by Chromium as BT.709 (saturated red comes out (255, 24, 0)), so the
+H.264 stream carries the frame's colour in its VUI.
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ from fractions import Fraction
 from typing import Literal, TypeAlias
 
 import av
-import numpy as np
-import numpy.typing as npt
 from av.stream import Stream
 from av.video.frame import PictureType
 
-from gpu_host.frame_clock import FrameFormat
+from gpu_host.frame import BT601, Colour, Frame, frame_rate
 
-from .video import frame_rate, pad_to_even
+from .video import yuv_frame
 
 VideoPacket: TypeAlias = "av.Packet[Stream]"  # what aiortc's packetizers read
 
@@ -81,6 +79,7 @@ class VideoEncoder:
         self.settings = settings
         self._codec: av.VideoCodecContext | None = None
         self._size = (0, 0)
+        self._colour = BT601
         self._index = 0
         self._last_keyframe = -(10**9)
         self._keyframe_wanted = True
@@ -91,40 +90,29 @@ class VideoEncoder:
         """Make the next frame a keyframe (a new viewer, or a PLI/FIR from one)."""
         self._keyframe_wanted = True
 
-    def encode(
-        self, pixels: npt.NDArray[np.uint8], timestamp: int, fmt: FrameFormat = "rgb24"
-    ) -> list[EncodedPacket]:
-        """Encode one frame shown at `timestamp` (RTP 90 kHz units): (height, width, 3) RGB, or
-        I420 planes as `gpu_host.Frame.pixels` holds them for "yuv420p" (no conversion here)."""
-        if fmt == "yuv420p":
-            padded = (pixels.shape[1], pixels.shape[0] * 2 // 3)
-            if padded != self._size:
-                self._open(padded)
-            frame = av.VideoFrame.from_ndarray(pixels, format="yuv420p")
-        else:
-            pixels = pad_to_even(pixels)
-            padded = (pixels.shape[1], pixels.shape[0])
-            if padded != self._size:
-                self._open(padded)
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(pixels), format="rgb24").reformat(
-                format="yuv420p"
-            )
+    def encode(self, frame: Frame, timestamp: int) -> list[EncodedPacket]:
+        """Encode one frame shown at `timestamp` (RTP 90 kHz units). I420 frames go in as they
+        are; RGB ones are converted with their own colour (`Frame.i420`)."""
+        picture = yuv_frame(frame)
+        padded = (picture.width, picture.height)
+        if padded != self._size or frame.colour != self._colour:
+            self._open(padded, frame.colour)
         interval = max(1, round(self.settings.keyframe_interval * self.settings.fps))
         if self._keyframe_wanted or self._index - self._last_keyframe >= interval:
-            frame.pict_type = PictureType.I
+            picture.pict_type = PictureType.I
             self._keyframe_wanted = False
             self._last_keyframe = self._index
-        frame.pts = self._index
+        picture.pts = self._index
         self._index += 1
         assert self._codec is not None
         packets = []
-        for packet in self._codec.encode(frame):
+        for packet in self._codec.encode(picture):
             packets.append(EncodedPacket(bytes(packet), timestamp, packet.is_keyframe, padded))
             self.keyframes += packet.is_keyframe
         self.frames += 1
         return packets
 
-    def _open(self, size: tuple[int, int]) -> None:
+    def _open(self, size: tuple[int, int], colour: Colour) -> None:
         self.close()
         s = self.settings
         if s.codec == "h264":
@@ -136,7 +124,7 @@ class VideoEncoder:
                 "forced-idr": "1",
                 "x264-params": (
                     f"bframes=0:vbv-maxrate={s.bitrate // 1000}:vbv-bufsize={s.bitrate // 1000}"
-                    ":colormatrix=smpte170m:colorprim=smpte170m:transfer=smpte170m"
+                    f":{colour.x264_params}"
                 ),
             }
         else:
@@ -162,6 +150,7 @@ class VideoEncoder:
         codec.open()
         self._codec = codec
         self._size = size
+        self._colour = colour
         self._keyframe_wanted = True
 
     def close(self) -> None:

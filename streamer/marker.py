@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from gpu_host.frame_clock import FrameFormat
+from gpu_host.frame import Frame, I420Layout
 
 __all__ = ["BITS", "CELL", "MARKER_SIZE", "read_marker", "stamp_marker"]
 
@@ -26,27 +26,24 @@ MARKER_SIZE = ((BITS + 2) * CELL, CELL)  # width, height in pixels
 _WHITE = 255
 
 
-def stamp_marker(pixels: npt.NDArray[np.uint8], value: int, fmt: FrameFormat = "rgb24") -> bool:
-    """Write `value` (modulo 2**BITS) into a frame's pixels in place (RGB, or I420 planes as
-    `gpu_host.Frame.pixels` holds them); False when the frame is too small."""
-    if fmt == "yuv420p":
-        height, width = pixels.shape[0] * 2 // 3, pixels.shape[1]
-    else:
-        height, width = pixels.shape[:2]
+def stamp_marker(frame: Frame, value: int) -> bool:
+    """Write `value` (modulo 2**BITS) into a frame's pixels in place (RGB, or I420 planes in the
+    frame's colour); False when the frame is too small."""
+    width, height = frame.width, frame.height
     if width < MARKER_SIZE[0] or height < MARKER_SIZE[1]:
         return False
     value %= 1 << BITS
     cells = np.array([1, 0] + [(value >> (BITS - 1 - i)) & 1 for i in range(BITS)], dtype=np.uint8)
     strip = np.repeat(cells, CELL)
-    if fmt == "rgb24":
-        pixels[:CELL, : MARKER_SIZE[0], :] = (strip * _WHITE)[None, :, None]
+    if frame.format == "rgb24":
+        frame.pixels[:CELL, : MARKER_SIZE[0], :] = (strip * _WHITE)[None, :, None]
         return True
-    pixels[:CELL, : MARKER_SIZE[0]] = np.where(strip, 235, 16)[None, :]  # limited-range white, black
-    flat = pixels.reshape(-1)  # U then V, each (height/2, width/2), after the Y plane
-    half = width // 2
-    for plane in (height * width, height * width + (height // 2) * half):
-        chroma = flat[plane : plane + (height // 2) * half].reshape(height // 2, half)
-        chroma[: CELL // 2, : MARKER_SIZE[0] // 2] = 128  # no colour
+    white, _, _ = frame.colour.yuv((_WHITE, _WHITE, _WHITE))
+    black, grey_u, grey_v = frame.colour.yuv((0, 0, 0))
+    y, u, v = I420Layout(frame.pixels.shape[1], frame.pixels.shape[0] * 2 // 3).planes(frame.pixels)
+    y[:CELL, : MARKER_SIZE[0]] = np.where(strip, white, black)[None, :]
+    u[: CELL // 2, : MARKER_SIZE[0] // 2] = grey_u  # no colour
+    v[: CELL // 2, : MARKER_SIZE[0] // 2] = grey_v
     return True
 
 

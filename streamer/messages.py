@@ -1,7 +1,9 @@
-"""What the server's main process and a session's worker process say to each other over their pipe.
+"""What the server's main process and a session's stream task (streamer/stream_task.py) say to
+each other over the guest worker's pipe (gpu_host/worker.py).
 
-Main to worker: `Credit`, `Events`, `Keyframe`, `SetProbe`, `Stop`. Worker to main: `Started`,
-`EncodedFrame`, `Ended`. All small and picklable; frames travel encoded, never as pixels.
+Main to worker: `Credit`, `Events`, `Keyframe`, `SetProbe`, and the worker's own `Stop`. Worker
+to main: `Started`, `EncodedFrame`, and at the end the worker's `TaskDone`, whose result is why
+the session ended. All small and picklable; frames travel encoded, never as pixels.
 """
 
 from __future__ import annotations
@@ -9,18 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gpu_host.events import InputEvent
+from gpu_host.worker import Stop
 
 from .encoder import EncodedPacket
 
 __all__ = [
     "Credit",
     "EncodedFrame",
-    "Ended",
     "Events",
     "Keyframe",
     "SetProbe",
     "Started",
-    "Stop",
     "ToMain",
     "ToWorker",
 ]
@@ -53,11 +54,6 @@ class SetProbe:
 
 
 @dataclass(frozen=True)
-class Stop:
-    """End the guest and the worker."""
-
-
-@dataclass(frozen=True)
 class Started:
     width: int
     height: int
@@ -75,12 +71,5 @@ class EncodedFrame:
     encode_ms: float
 
 
-@dataclass(frozen=True)
-class Ended:
-    """The session is over: the guest ended, failed or hung, or the worker could not start."""
-
-    reason: str
-
-
 ToWorker = Credit | Events | Keyframe | SetProbe | Stop
-ToMain = Started | EncodedFrame | Ended
+ToMain = Started | EncodedFrame

@@ -19,7 +19,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCSessionDescription
 
 from .metrics import Metrics
 from .session import OfferError, Session, SessionLimits
-from .worker import WorkerConfig
+from .stream_task import WorkerConfig
 
 __all__ = ["SERVER", "IceServer", "ServeConfig", "Server", "make_app", "running", "serve"]
 
@@ -126,7 +126,7 @@ class Server:
             await session.close("bad offer", cause="refused")
             return _error(400, f"the SDP offer could not be used: {type(exc).__name__}: {exc}"[:300])
         try:
-            session.start()
+            await session.start()
         except OSError as exc:
             self.metrics.errors.labels("worker").inc()
             await session.close(f"could not start a worker: {exc}", cause="refused")

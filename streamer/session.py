@@ -21,12 +21,13 @@ from aiortc import RTCConfiguration, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.exceptions import OperationError
 from aiortc.rtcrtpsender import RTCRtpSender
 
-from .messages import Credit, EncodedFrame, Ended, Events, Keyframe, SetProbe, Started, ToMain
+from gpu_host.worker import AsyncGuestWorker, TaskDone, WorkerExited
+
+from .messages import Credit, EncodedFrame, Events, Keyframe, SetProbe, Started
 from .metrics import Metrics
 from .protocol import Input, Ping, Probe, ProtocolError, key_names, parse_client_message, server_message
+from .stream_task import StreamTask, WorkerConfig
 from .track import PacketTrack
-from .worker import WorkerConfig
-from .worker_process import WorkerProcess
 
 __all__ = ["OfferError", "Session", "SessionLimits"]
 
@@ -89,7 +90,7 @@ class Session:
         self.pc = RTCPeerConnection(rtc_config)
         self.track = PacketTrack(self._frame_taken)
         self.channel: RTCDataChannel | None = None
-        self.worker: WorkerProcess | None = None
+        self.worker: AsyncGuestWorker | None = None
         self.ended_reason: str | None = None
         self.frames_sent = 0
         self.recent_frames: deque[tuple[float, EncodedFrame]] = deque(maxlen=1200)  # (arrival, timings)
@@ -132,14 +133,16 @@ class Session:
             raise OfferError(f"the browser did not offer {mime}; try another --codec")
         return RTCSessionDescription(sdp=local.sdp, type=local.type)
 
-    def start(self) -> None:
+    async def start(self) -> None:
         """Spawn the worker (after `answer`): the guest starts rendering for this viewer."""
-        loop = asyncio.get_running_loop()
-        self.worker = WorkerProcess(self.worker_config, self._on_worker_message, loop)
-        self.worker.send(Credit(INITIAL_CREDIT))
+        self.worker = worker = AsyncGuestWorker(
+            StreamTask(self.worker_config), self._on_worker_message, name="the session's worker"
+        )
+        self.metrics.sessions.inc()  # from here on, closing the session stops the worker and counts down
+        await worker.start()
+        worker.send(Credit(INITIAL_CREDIT))
         self._owed = INITIAL_CREDIT
         self._watchdog = asyncio.create_task(self._watch(), name=f"session {self.id} watchdog")
-        self.metrics.sessions.inc()
         self.metrics.sessions_started.inc()
 
     def _watch_keyframe_requests(self, sender: RTCRtpSender) -> None:
@@ -217,7 +220,7 @@ class Session:
 
     # --- the worker -------------------------------------------------------------------------------
 
-    def _on_worker_message(self, message: ToMain) -> None:
+    def _on_worker_message(self, message: object) -> None:
         if isinstance(message, EncodedFrame):
             self._last_frame = time.monotonic()
             self.recent_frames.append((self._last_frame, message))
@@ -236,9 +239,12 @@ class Session:
                 self.size = packet.size
         elif isinstance(message, Started):
             log.info("session %s: worker %s started", self.id, self.worker and self.worker.pid)
-        elif isinstance(message, Ended):
+        elif isinstance(message, TaskDone | WorkerExited):
+            reason = message.reason if isinstance(message, WorkerExited) else message.result
+            if reason is None:
+                return  # the stop this session asked for
             self.metrics.errors.labels("guest").inc()
-            self.close(message.reason, cause="guest")
+            self.close(str(reason), cause="guest")
 
     def _frame_taken(self) -> None:
         self.frames_sent += 1
@@ -285,15 +291,33 @@ class Session:
         return self._closing
 
     async def _close(self, reason: str) -> None:
-        self._send("ended", reason=reason)
-        await asyncio.sleep(0.1)  # let the `ended` message leave before the transport goes
-        watchdog = self._watchdog
-        if watchdog is not None and watchdog is not asyncio.current_task():
-            watchdog.cancel()
-        self.track.end()
-        if self.worker is not None:
-            await self.worker.stop()
-            self.metrics.sessions.dec()
-        await self.pc.close()
-        self._on_closed(self)
-        self.closed.set()
+        """Free everything, whatever fails or is cancelled on the way: the slot always comes back
+        (`on_closed`), and a cancellation still reaches the caller once the worker is gone."""
+        try:
+            await self._teardown(reason)
+        finally:
+            self._on_closed(self)
+            self.closed.set()
+
+    async def _teardown(self, reason: str) -> None:
+        try:
+            self._send("ended", reason=reason)
+            await asyncio.sleep(0.1)  # let the `ended` message leave before the transport goes
+        finally:
+            watchdog = self._watchdog
+            if watchdog is not None and watchdog is not asyncio.current_task():
+                watchdog.cancel()
+            self.track.end()
+            try:
+                if self.worker is not None:
+                    await self.worker.stop()
+            except Exception:
+                log.exception("session %s: stopping its worker failed", self.id)
+            finally:
+                if self.worker is not None:
+                    self.metrics.sessions.dec()
+                    self.worker = None
+                try:
+                    await self.pc.close()
+                except Exception:
+                    log.exception("session %s: closing its peer connection failed", self.id)

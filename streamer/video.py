@@ -1,41 +1,27 @@
-"""Frame sinks for a render job: an H.264 MP4 file or a folder of numbered PNGs.
+"""Frame sinks for a render job: an H.264 MP4 file or a folder of numbered PNGs; and the one
+conversion of a frame to the YUV picture PyAV encodes, shared with the live encoder.
 
-A sink takes RGB frames (numpy uint8, shape (height, width, 3)) in display order. Render mode is
-deterministic (frame n is at n/fps), so the MP4 writer stamps frame n with pts n in a 1/fps time
-base rather than trusting a wall clock.
+A sink takes `gpu_host.Frame`s in display order. Render mode is deterministic (frame n is at
+n/fps), so the MP4 writer stamps frame n with pts n in a 1/fps time base rather than trusting a
+wall clock. Colour is the frame's own (gpu_host/frame.py): the MP4 says BT.601 limited range, as
+the live stream does.
 """
 
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Protocol, Self, TypeAlias
+from typing import Final, Protocol, Self
 
 import av
 import numpy as np
-import numpy.typing as npt
-from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 from PIL import Image
 
-__all__ = [
-    "Frame",
-    "FrameSink",
-    "Mp4Writer",
-    "PngFolderWriter",
-    "bt709_yuv420p",
-    "frame_rate",
-    "open_sink",
-    "pad_to_even",
-]
+from gpu_host.frame import Frame, Pixels, frame_rate, rgb_to_i420
 
-Frame: TypeAlias = npt.NDArray[np.uint8]
+__all__ = ["FrameSink", "Mp4Writer", "PngFolderWriter", "open_sink", "yuv_frame"]
 
-# ITU-R BT.709, the colour space browsers and players assume for web video; the frames are
-# converted with its matrix and the stream is tagged with it, so colours survive the trip.
-_BT709: Final = 1  # AVCOL_SPC_BT709 / AVCOL_PRI_BT709 / AVCOL_TRC_BT709
-_LIMITED_RANGE: Final = 1  # AVCOL_RANGE_MPEG
 _VIDEO_SUFFIXES: Final = frozenset({".mkv", ".webm", ".mov", ".avi", ".gif", ".m4v", ".h264", ".ivf"})
 _FRAME_FILE: Final = re.compile(r"^\d{6,}\.png$")
 
@@ -54,62 +40,30 @@ class FrameSink(Protocol):
     ) -> None: ...
 
 
-def frame_rate(fps: float) -> Fraction:
-    """The exact rate meant by `fps`: 29.97, 23.976 or 59.94 mean n*1000/1001 (NTSC), as in ffmpeg.
-
-    Other rates become the nearest fraction with a denominator of at most 1001 (12.5 -> 25/2).
-    """
-    if not (fps > 0 and fps < 1e6):
-        raise ValueError(f"fps must be a positive number, got {fps}")
-    if fps == round(fps):
-        return Fraction(round(fps))
-    ntsc = Fraction(round(fps * 1001 / 1000) * 1000, 1001)
-    if ntsc and abs(fps - ntsc) <= 0.005:
-        return ntsc
-    return Fraction(fps).limit_denominator(1001)
-
-
-def pad_to_even(frame: Frame) -> Frame:
-    """yuv420p needs even sizes: an odd width or height gets one more column or row repeating the
-    edge (never a scale)."""
-    height, width = frame.shape[:2]
-    if width % 2 == 0 and height % 2 == 0:
-        return frame
-    return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), "edge")
-
-
-def bt709_yuv420p(frame: Frame, reformatter: VideoReformatter) -> av.VideoFrame:
-    """An even-sized RGB frame as yuv420p, converted with BT.709's matrix (limited range) and
-    tagged with it: the render job's colour."""
-    rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-    yuv = reformatter.reformat(
-        rgb,
-        format="yuv420p",
-        src_colorspace=Colorspace.ITU709,
-        dst_colorspace=Colorspace.ITU709,
-        dst_color_range=ColorRange.MPEG,
-    )
-    yuv.colorspace = yuv.color_primaries = yuv.color_trc = _BT709
-    yuv.color_range = _LIMITED_RANGE
-    return yuv
+def yuv_frame(frame: Frame, i420: Pixels | None = None) -> av.VideoFrame:
+    """The frame as a yuv420p picture tagged with its colour, padded to even sizes (`i420`, when
+    given, replaces its planes: a refitted picture)."""
+    planes = frame.i420() if i420 is None else i420
+    picture = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+    colour = frame.colour
+    picture.colorspace = picture.color_primaries = picture.color_trc = colour.ffmpeg_code
+    picture.color_range = colour.ffmpeg_range
+    return picture
 
 
 def _check_frame(frame: Frame) -> None:
-    if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
-        raise ValueError(
-            f"a frame must be a uint8 array of shape (height, width, 3) in RGB order, "
-            f"got {frame.dtype} {frame.shape}; drop the alpha channel with frame[..., :3]"
-        )
+    if not isinstance(frame, Frame):
+        raise TypeError(f"a sink takes gpu_host.Frame objects, got {type(frame).__name__}")
 
 
-def _fit(frame: Frame, width: int, height: int) -> Frame:
-    """Place `frame` centred in a black width x height canvas, cropping what does not fit."""
+def _fit(rgb: Pixels, width: int, height: int) -> Pixels:
+    """Place `rgb` centred in a black width x height canvas, cropping what does not fit."""
     out = np.zeros((height, width, 3), np.uint8)
-    src_h, src_w = frame.shape[:2]
+    src_h, src_w = rgb.shape[:2]
     h, w = min(height, src_h), min(width, src_w)
     dst_y, dst_x = (height - h) // 2, (width - w) // 2
     src_y, src_x = (src_h - h) // 2, (src_w - w) // 2
-    out[dst_y : dst_y + h, dst_x : dst_x + w] = frame[src_y : src_y + h, src_x : src_x + w]
+    out[dst_y : dst_y + h, dst_x : dst_x + w] = rgb[src_y : src_y + h, src_x : src_x + w]
     return out
 
 
@@ -129,7 +83,7 @@ class _ClosingSink:
 
 
 class Mp4Writer(_ClosingSink):
-    """H.264 (libx264, yuv420p) in MP4 with exact timestamps: frame n is shown at n/fps.
+    """H.264 (libx264, yuv420p, BT.601) in MP4 with exact timestamps: frame n is shown at n/fps.
 
     yuv420p needs even dimensions, so an odd size is padded up by one pixel row or column that
     repeats the edge (never scaled); `padded` records it. Frames of another size than `size` are
@@ -151,17 +105,13 @@ class Mp4Writer(_ClosingSink):
         self.frames_written = 0
         self.refitted_frames = 0
         self._closed = False
-        self._reformatter = VideoReformatter()
         self._container = av.open(str(self.path), "w")
         try:
             self._stream = self._container.add_stream("libx264", rate=self.rate)
             self._stream.width, self._stream.height = self.stream_size
             self._stream.pix_fmt = "yuv420p"
             self._stream.time_base = self._time_base
-            codec = self._stream.codec_context
-            codec.time_base = self._time_base
-            codec.colorspace = codec.color_primaries = codec.color_trc = _BT709
-            codec.color_range = _LIMITED_RANGE
+            self._stream.codec_context.time_base = self._time_base
         except BaseException:
             self._container.close()
             raise
@@ -172,14 +122,23 @@ class Mp4Writer(_ClosingSink):
             raise ValueError(f"{self.path}: cannot write a frame, the writer is closed")
         _check_frame(frame)
         width, height = self.size
-        if frame.shape[:2] != (height, width):
-            frame = _fit(frame, width, height)
+        if (frame.width, frame.height) != (width, height):
+            yuv = yuv_frame(frame, rgb_to_i420(_fit(frame.rgb, width, height), frame.colour))
             self.refitted_frames += 1
-        yuv = bt709_yuv420p(pad_to_even(frame), self._reformatter)
+        else:
+            yuv = yuv_frame(frame)
+        self._set_colour(frame)
         yuv.pts = self.frames_written
         yuv.time_base = self._time_base
         self._container.mux(self._stream.encode(yuv))
         self.frames_written += 1
+
+    def _set_colour(self, frame: Frame) -> None:
+        """The stream's colour tags, from its first frame (the encoder opens with its first frame)."""
+        if self.frames_written == 0:
+            codec = self._stream.codec_context
+            codec.colorspace = codec.color_primaries = codec.color_trc = frame.colour.ffmpeg_code
+            codec.color_range = frame.colour.ffmpeg_range
 
     def close(self) -> None:
         """Flush the encoder's delayed frames and finish the file; later calls do nothing."""
@@ -217,7 +176,7 @@ class PngFolderWriter(_ClosingSink):
             raise ValueError(f"{self.folder}: cannot write a frame, the writer is closed")
         _check_frame(frame)
         self.frames_written += 1
-        Image.fromarray(np.ascontiguousarray(frame)).save(self.folder / f"{self.frames_written:06d}.png")
+        Image.fromarray(np.ascontiguousarray(frame.rgb)).save(self.folder / f"{self.frames_written:06d}.png")
 
     def close(self) -> None:
         """Nothing is buffered; closing only stops further writes."""

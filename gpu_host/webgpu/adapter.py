@@ -21,11 +21,15 @@ from .objects import (
     RecordOptionGpuSize64,
     WgslLanguageFeatures,
 )
-from .readback import FRAME_FORMAT
 from .wgsl_features import supported_wgsl_features
 
 if TYPE_CHECKING:
     from ..guest import GuestContext
+
+
+# What get-preferred-canvas-format answers, and the format of the frame textures a graphics
+# context hands out: the presenter copies them out as they are (RGBA, no swizzle).
+PREFERRED_CANVAS_FORMAT = "rgba8unorm"
 
 
 def limit_key(name: str) -> str:
@@ -80,7 +84,7 @@ class AdapterFunctions:
     # WIT: [method]gpu.get-preferred-canvas-format
     @wit("[method]gpu.get-preferred-canvas-format")
     def get_preferred_canvas_format(self, _gpu: Gpu) -> str:
-        return FRAME_FORMAT
+        return PREFERRED_CANVAS_FORMAT
 
     # WIT: [method]gpu.wgsl-language-features
     @wit("[method]gpu.wgsl-language-features")

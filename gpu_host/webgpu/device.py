@@ -80,8 +80,7 @@ class DeviceFunctions:
     @wit("[method]gpu-device.connect-graphics-context")
     def device_connect_graphics_context(self, device: GpuDevice, context: Context) -> None:
         device.check_alive("[method]gpu-device.connect-graphics-context")
-        context.device = device
-        context.current = None
+        context.connect(device)
 
     # WIT: [static]gpu-texture.from-graphics-buffer
     @wit("[static]gpu-texture.from-graphics-buffer")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
@@ -32,29 +33,32 @@ from wgpu.backends.wgpu_native._ffi import ffi, lib
 
 from ..errors import GpuWaitTimeout
 
-__all__ = ["GpuWaits"]
+__all__ = ["GpuWaits", "Submission"]
 
 log = logging.getLogger(__name__)
 
 
-class _Submission:
+class Submission:
     """Set once the GPU has finished a submission (and so everything submitted before it)."""
 
     # Native callbacks must outlive their call: each stays here until wgpu-native calls it.
-    pending: ClassVar[set[_Submission]] = set()
+    pending: ClassVar[set[Submission]] = set()
 
     def __init__(self, device: wgpu.GPUDevice, queue_: wgpu.GPUQueue) -> None:
         self.done = threading.Event()
+        self.done_at = 0.0  # the time.perf_counter() at which the GPU had finished it
         poller = getattr(device, "_poller", None)
         if poller is None:  # destroyed: nothing will run
+            self.done_at = time.perf_counter()
             self.done.set()
             return
         self._token = poller.get_token()  # wgpu-py's poll thread polls the device until it is done
 
         def finished(_status: int, _message: Any, _userdata1: Any, _userdata2: Any) -> None:
+            self.done_at = time.perf_counter()
             self._token.set_done()
             self.done.set()
-            _Submission.pending.discard(self)
+            Submission.pending.discard(self)
 
         self._callback = ffi.callback(
             "void(WGPUQueueWorkDoneStatus, WGPUStringView, void *, void *)", finished
@@ -62,7 +66,7 @@ class _Submission:
         info = ffi.new("WGPUQueueWorkDoneCallbackInfo *")
         info.mode = lib.WGPUCallbackMode_AllowProcessEvents
         info.callback = self._callback
-        _Submission.pending.add(self)
+        Submission.pending.add(self)
         # wgpu-py 0.32's on_submitted_work_done_sync declares this callback's C type wrongly
         # (FIELD-NOTES): registered here with the right one.
         lib.wgpuQueueOnSubmittedWorkDone(queue_._internal, info[0])
@@ -86,18 +90,33 @@ class GpuWaits:
         self._on_timeout = on_timeout
         self._blocked = blocked
         self.timed_out = False
-        self._last: _Submission | None = None
+        self._last: Submission | None = None  # the guest's last submission
+        self._host_last: Submission | None = None  # the host's own (frame copies), after it
         self._parked: list[Any] = []  # native objects kept until the GPU is idle (after a timeout)
         self._idle = threading.Event()
 
     # --- the waits ------------------------------------------------------------------------------------
 
-    def submit(self, queue_: wgpu.GPUQueue, command_buffers: list[wgpu.GPUCommandBuffer], call: str) -> None:
-        """`queue.submit` once the previous submission has finished, so that it never blocks."""
+    def submit(
+        self,
+        queue_: wgpu.GPUQueue,
+        command_buffers: list[wgpu.GPUCommandBuffer],
+        call: str,
+        *,
+        host: bool = False,
+    ) -> Submission:
+        """`queue.submit` once the guest's previous submission has finished, so that it never blocks
+        for long. `host`: the host's own short work (a frame's copy), which the guest's next
+        submission does not wait for, so that the frame's readback overlaps the next frame."""
         device = self._alive(call)
         self.work_done(call)
         queue_.submit(command_buffers)
-        self._last = _Submission(device, queue_)
+        submission = Submission(device, queue_)
+        if host:
+            self._host_last = submission
+        else:
+            self._last = submission
+        return submission
 
     def work_done(self, call: str) -> None:
         """Return once all work submitted through these waits has finished on the GPU."""
@@ -117,8 +136,13 @@ class GpuWaits:
             # so that pending queue writes reach the buffer (wgpu-native issue 305).
             self.submit(device.queue, [device.create_command_encoder(label="map sync").finish()], call)
             wanted = "READ_NOSYNC"
-        promise = buffer.map_async(wanted, offset, size)
-        self._wait(promise._thread_event, call)
+        self.wait_mapped(buffer.map_async(wanted, offset, size), call)
+
+    def wait_mapped(self, promise: Any, call: str, *, guest_thread: bool = True) -> None:
+        """Wait for a `map_async` promise; raises wgpu's error if the mapping failed. From another
+        thread than the guest's (`guest_thread=False`) the wait is not taken off the guest's CPU
+        time, which only its own thread may touch."""
+        self._wait(promise._thread_event, call, guest_thread=guest_thread)
         promise.sync_wait()  # the mapping's own error, if it failed
 
     # --- after a timeout ------------------------------------------------------------------------------
@@ -133,9 +157,9 @@ class GpuWaits:
 
     def _reap(self) -> None:
         """On a thread of its own: wait for the GPU to finish, then drop what was parked."""
-        last = self._last
-        if last is not None:
-            last.done.wait()
+        for last in (self._last, self._host_last):
+            if last is not None:
+                last.done.wait()
         self._idle.set()
         self._parked.clear()
         log.info("the GPU work of a lost device has finished; its objects are freed")
@@ -147,10 +171,10 @@ class GpuWaits:
             raise GpuWaitTimeout(call, "the device was lost after a GPU wait timed out")
         return self._device
 
-    def _wait(self, event: threading.Event, call: str) -> None:
+    def _wait(self, event: threading.Event, call: str, *, guest_thread: bool = True) -> None:
         if event.is_set():
             return
-        with self._blocked():
+        with self._blocked() if guest_thread else contextlib.nullcontext():
             if event.wait(self.seconds):
                 return
         message = f"GPU wait timed out after {self.seconds:g} s"

@@ -12,18 +12,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Self
 
-import numpy as np
-import numpy.typing as npt
 import wgpu
 
 from ..errors import GuestGpuError
-from ..frame_clock import FrameFormat
 from ..limits import Limits
 from ..resources import Resource
 from .budget import Charge, GpuBudget
 from .error_scope import ErrorScopes
 from .gpu_wait import GpuWaits
-from .readback import FRAME_FORMAT, FrameReadback
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +154,11 @@ class GpuDevice(Destroyable):
         self.charge = self.budget.charge("[method]gpu-adapter.request-device", "gpu-device")
         self.adapter = adapter
         self.queue: GpuQueue | None = None
-        self.frame_texture: GpuTexture | None = None
         # Every wait on this device's GPU is bounded; past the deadline the device is lost.
         self.waits = GpuWaits(native, self.budget.limits.gpu_wait_seconds, self._wait_timed_out, blocked)
-        self.readback: FrameReadback | None = FrameReadback(native, self.waits)  # None once released
+        # Called once, before the device is destroyed or released: what the host made on it for
+        # the guest (a graphics context's presenter) is finished and freed first.
+        self.before_release: list[Callable[[], None]] = []
         self.error_scopes = ErrorScopes()
         self.lost_reason: str | None = None  # gpu-device-lost-reason once lost: "unknown" or "destroyed"
         self.lost_message = ""
@@ -189,47 +186,18 @@ class GpuDevice(Destroyable):
         for callback in self.on_lost:
             callback()
 
-    # graphics-context device: frames are textures of FRAME_FORMAT, one reused while its size holds
+    def _finish_dependents(self) -> None:
+        callbacks, self.before_release = self.before_release, []
+        for callback in callbacks:
+            callback()
 
-    def new_buffer(self, width: int, height: int) -> object:
-        device = self.check_alive("[method]context.get-current-buffer")
-        current = self.frame_texture
-        if (
-            current is None
-            or current.destroyed
-            or (current.native.width, current.native.height) != (width, height)
-        ):
-            texture = device.create_texture(
-                label="frame",
-                size=(width, height, 1),
-                format=FRAME_FORMAT,
-                usage=wgpu.TextureUsage.RENDER_ATTACHMENT
-                | wgpu.TextureUsage.COPY_SRC
-                | wgpu.TextureUsage.COPY_DST
-                | wgpu.TextureUsage.TEXTURE_BINDING,
-            )
-            if current is not None:
-                current.release()
-            self.frame_texture = GpuTexture(texture, self, "frame")
-        return self.frame_texture
-
-    def read_pixels(self, payload: object, fmt: FrameFormat) -> tuple[npt.NDArray[np.uint8], FrameFormat]:
-        call = "[method]context.present"
-        self.check_alive(call)
-        assert isinstance(payload, GpuTexture)
-        # wgpu-native aborts the process when asked to read a destroyed texture: refuse first.
-        texture = payload.check_alive(call)
-        assert self.readback is not None  # released only with the device, which check_alive refused
-        return self.readback.read(texture, fmt), fmt
+    def destroy(self) -> None:
+        self._finish_dependents()
+        super().destroy()
 
     def release(self) -> None:
-        if self.readback is not None and not self.waits.park(self.readback):
-            self.readback.release()  # (parked whole instead while the GPU may still be busy)
-        self.readback = None  # drop the device reference
+        self._finish_dependents()
         self.queue = None
-        if self.frame_texture is not None:
-            self.frame_texture.release()
-            self.frame_texture = None
         if self.wedged():
             # Destroying it would wait for wgpu's poll thread, stuck in a blocking poll; its waits
             # drop it once its GPU is idle.

@@ -1,34 +1,33 @@
-"""A session's worker process: the guest, its GPU device, the frame clock, readback and the encoder.
+"""A session's stream, run in its guest worker (gpu_host/worker.py): the guest, its GPU device,
+the frame clock, readback and the encoder.
 
-Started with spawn (ARCHITECTURE.md, decision 3), so a guest or driver that crashes or hangs takes
-down one session only. The loop renders a frame when the viewer has credit for one and the frame's
-time has come, applies queued input atomically with the frame tick, stamps the input marker if
-asked, encodes, and sends the packets up the pipe.
+One worker process per session, so a guest or driver that crashes or hangs takes down one session
+only (docs/design.md). The loop renders a frame when the viewer has credit for one and the
+frame's time has come, applies queued input atomically with the frame tick, stamps the input
+marker if asked, encodes, and sends the packets up the pipe.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import queue
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 
-from gpu_host import ComponentError, Frame, GuestError, GuestOptions, Limits, Runtime
+from gpu_host import ComponentError, GuestError, GuestOptions, Limits, PendingFrame, Runtime
 from gpu_host.events import InputEvent, event_to_json
 from gpu_host.output import print_line
+from gpu_host.worker import Stop, TaskChannel, TaskDone
 
 from .encoder import RTP_CLOCK, EncoderSettings, VideoEncoder
 from .marker import stamp_marker
-from .messages import Credit, EncodedFrame, Ended, Events, Keyframe, SetProbe, Started, Stop, ToWorker
+from .messages import Credit, EncodedFrame, Events, Keyframe, SetProbe, Started
 
-__all__ = ["WorkerConfig", "worker_main"]
+__all__ = ["StreamTask", "WorkerConfig"]
 
 log = logging.getLogger(__name__)
 
@@ -48,33 +47,18 @@ class WorkerConfig:
     limits: Limits = field(default_factory=Limits)  # the guest's (docs/sandbox.md)
 
 
-def worker_main(config: WorkerConfig, conn: Connection) -> None:
-    """The worker process's entry point; always ends by sending `Ended` (unless the pipe is gone)."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
-    try:
-        reason = _serve(config, conn)
-    except (BrokenPipeError, EOFError, ConnectionResetError):
-        reason = None  # the main process went away; nobody to tell
-    except Exception as exc:  # the worker's own failure still reaches the viewer as one line
-        log.exception("worker failed")
-        reason = f"worker failed: {type(exc).__name__}: {exc}"
-    if reason is not None:
-        try:
-            conn.send(Ended(reason))
-        except OSError:
-            pass
-    conn.close()
-    # A guest still inside wasm (spinning until its CPU limit, or in a GPU wait) must not hold the
-    # process: leaving at once is how its thread ends.
-    os._exit(0)
+@dataclass(frozen=True)
+class StreamTask:
+    """A session's stream as a worker task: its result is why the session ended (None when the
+    main process stopped it). The worker is the session's alone and retires after it."""
+
+    config: WorkerConfig
+
+    def run(self, runtime: Runtime, channel: TaskChannel) -> TaskDone:
+        return TaskDone(_run_session(runtime, self.config, channel), retire=True)
 
 
-def _serve(config: WorkerConfig, conn: Connection) -> str | None:
-    with Runtime() as runtime:
-        return _run_session(runtime, config, conn)
-
-
-def _run_session(runtime: Runtime, config: WorkerConfig, conn: Connection) -> str | None:
+def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> str | None:
     try:
         component = runtime.load(config.component, config.name)
     except ComponentError as exc:
@@ -110,7 +94,7 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: Connection) -> st
                 ready_at = due - period / 2 if pending else due
                 wait = max(0.0, ready_at - time.monotonic()) if credit > 0 else 1.0
                 if conn.poll(wait):
-                    message: ToWorker = conn.recv()
+                    message = conn.recv()
                     if isinstance(message, Credit):
                         credit += message.frames
                     elif isinstance(message, Events):
@@ -129,14 +113,15 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: Connection) -> st
                     seq = pending[-1][1]
                 pending.clear()
                 try:
-                    frame = guest.next_frame(timeout=config.frame_timeout, events=events)
+                    guest.request_frame(events)
+                    frame = guest.take_frame(timeout=config.frame_timeout)
+                    if recording is not None and events:
+                        recording.write(frame.index, events)
+                    credit -= 1
+                    # The readback and encode of this frame overlap the guest's render of the next.
+                    encoding.submit(frame, seq, probe)
                 except GuestError as exc:  # GuestEnded included
                     return output.explain(str(exc))
-                if recording is not None and events:
-                    recording.write(frame.index, events)
-                credit -= 1
-                # The encode of this frame overlaps the guest's render of the next one.
-                encoding.submit(frame, seq, probe)
                 due += period
                 if due < time.monotonic() - period:
                     due = time.monotonic()  # fell behind (slow guest or viewer): do not burst to catch up
@@ -201,16 +186,16 @@ class EncodeThread:
     over frame n and goes on to render n+1 (ARCHITECTURE.md, decision 5: pipelined, never queued
     deeper than one frame; `submit` waits while the previous frame is still being encoded)."""
 
-    def __init__(self, encoder: VideoEncoder, conn: Connection) -> None:
+    def __init__(self, encoder: VideoEncoder, conn: TaskChannel) -> None:
         self.encoder = encoder
         self._conn = conn
         self._started = time.monotonic()
-        self._slot: queue.Queue[tuple[Frame, int, bool, float] | None] = queue.Queue(maxsize=1)
+        self._slot: queue.Queue[tuple[PendingFrame, int, bool, float] | None] = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="encoder", daemon=True)
         self._thread.start()
 
-    def submit(self, frame: Frame, seq: int, probe: bool) -> None:
+    def submit(self, frame: PendingFrame, seq: int, probe: bool) -> None:
         if self.error is not None:
             raise self.error
         self._slot.put((frame, seq, probe, time.monotonic()))
@@ -227,19 +212,26 @@ class EncodeThread:
             frame, seq, probe, shown = item
             try:
                 self._encode(frame, seq, probe, shown)
+            except GuestError as exc:  # the frame could not be read back: the guest's end
+                self.error = exc
+                return
             except Exception as exc:  # reported to the loop at its next submit
                 log.exception("encoding failed")
                 self.error = exc
                 return
 
-    def _encode(self, frame: Frame, seq: int, probe: bool, shown: float) -> None:
+    def _encode(self, pending: PendingFrame, seq: int, probe: bool, shown: float) -> None:
+        frame = pending.result()  # the pixels, once the GPU has copied them
+        readback_ms = (time.perf_counter() - frame.presented_at) * 1e3  # waiting in line counts too
         start = time.monotonic()
-        if probe:
-            stamp_marker(frame.pixels, seq, frame.format)
-        timestamp = round((shown - self._started) * RTP_CLOCK)
-        packets = self.encoder.encode(frame.pixels, timestamp, frame.format)
+        try:
+            if probe:
+                stamp_marker(frame, seq)
+            timestamp = round((shown - self._started) * RTP_CLOCK)
+            packets = self.encoder.encode(frame, timestamp)
+        finally:
+            frame.release()
         encode_ms = (time.monotonic() - start) * 1e3
-        readback_ms = frame.readback_seconds * 1e3 + (start - shown) * 1e3  # waiting counts as readback
         self._conn.send(
             EncodedFrame(tuple(packets), frame.index, seq, frame.guest_seconds * 1e3, readback_ms, encode_ms)
         )
