@@ -26,7 +26,7 @@ import numpy.typing as npt
 import wgpu
 
 from benchmarks import percentile
-from gpu_host import GuestOptions, Runtime
+from gpu_host import Frame, GuestOptions, Runtime
 from streamer.cli import parse_bitrate, parse_size
 from streamer.encoder import EncoderSettings, VideoEncoder
 from streamer.scenes import resolve_scene
@@ -35,12 +35,12 @@ H264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster")
 VP8_SPEEDS = (16, 12, 8, 4)
 
 
-def render(scene: str, size: tuple[int, int], frames: int) -> list[npt.NDArray[np.uint8]]:
+def render(scene: str, size: tuple[int, int], frames: int) -> list[Frame]:
     with Runtime() as runtime:
         component = runtime.load(resolve_scene(scene), scene)
         options = GuestOptions(name=scene, size=size, frame_format="yuv420p")
         with runtime.run(component, options) as guest:
-            return [guest.next_frame().pixels for _ in range(frames)]
+            return list(guest.frames(frames))
 
 
 def luma_psnr(reference: npt.NDArray[np.uint8], decoded: npt.NDArray[np.uint8]) -> float:
@@ -49,15 +49,14 @@ def luma_psnr(reference: npt.NDArray[np.uint8], decoded: npt.NDArray[np.uint8]) 
     return float("inf") if error == 0 else 10 * np.log10(255**2 / error)
 
 
-def measure(
-    settings: EncoderSettings, frames: list[npt.NDArray[np.uint8]]
-) -> tuple[float, float, float, float]:
+def measure(settings: EncoderSettings, frames: list[Frame]) -> tuple[float, float, float, float]:
     encoder = VideoEncoder(settings)
     decoder = av.CodecContext.create("h264" if settings.codec == "h264" else "vp8", "r")
     times, sizes, quality = [], [], []
-    for index, pixels in enumerate(frames):
+    for index, source in enumerate(frames):
+        pixels = source.pixels
         start = time.perf_counter()
-        packets = encoder.encode(pixels, index * 3000, "yuv420p")
+        packets = encoder.encode(source, index * 3000)
         times.append(time.perf_counter() - start)
         for packet in packets:
             sizes.append(len(packet.data))

@@ -33,7 +33,7 @@ from streamer.cli import parse_size
 from streamer.encoder import CODECS, EncoderSettings
 from streamer.scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
 from streamer.server import ServeConfig
-from streamer.worker import WorkerConfig
+from streamer.stream_task import WorkerConfig
 from tests.browser import LiveServer, ViewerPage, launch_chromium
 
 HEADER_PX = 48  # the page's bar above the video, so the viewport shows the picture at about 1:1

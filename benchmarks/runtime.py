@@ -2,14 +2,15 @@
 
     python -m benchmarks.runtime [--size 1280x720] [--frames 60] [--scenes cube,orbit]
 
-For each built-in scene at the given size, on this machine's adapter, after a warm-up:
+For each built-in scene at the given size, on this machine's adapter, after a warm-up, the
+render job's own loop (`streamer render` to MP4: I420 converted on the GPU, libx264 through
+streamer/video.py's Mp4Writer), run twice in alternation:
 
-- fps: frames per second through the whole pipeline, one frame at a time (render, readback,
-  RGB to YUV 4:2:0, H.264 encode);
-- ms per frame (medians), split into guest (the guest's wasm and host calls, from its frame tick
-  to present), gpu+readback (from present to RGB pixels in host memory), rgb->yuv (PyAV's
-  swscale, BT.709 limited range, as `streamer render` writes) and encode (libx264, the render
-  job's settings);
+- one frame at a time (`GuestOptions.frames_in_flight=1`: present waits for its readback) and
+  pipelined (the default, 2: the guest renders frame n+1 while frame n is read back and encoded);
+  fps of each and the gain;
+- ms per frame (medians, pipelined) split into guest (its wasm and host calls, from its frame
+  tick to present), gpu+readback (present to the GPU having copied the frame) and encode;
 - cold start (compile with an empty compile cache, instantiate, first frame) and warm start (the
   same with the cache filled by the cold start: a second process's start).
 
@@ -29,28 +30,25 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import wgpu
-from av.video.reformatter import VideoReformatter
 
 from gpu_host import GuestError, GuestOptions, Runtime
 from scenes.build import scene_path, test_guest_path
 from streamer.cli import parse_size
 from streamer.scenes import builtin_scenes
-from streamer.video import bt709_yuv420p, pad_to_even
+from streamer.video import Mp4Writer
 
 
 @dataclass
 class SceneFigures:
     name: str
+    fps_sequential: float
     fps: float
     total_ms: float
     guest_ms: float
     readback_ms: float
-    convert_ms: float
     encode_ms: float
     cold_s: float
     warm_s: float
@@ -77,39 +75,35 @@ def measure_scene(name: str, size: tuple[int, int], frames: int, warmup: int) ->
         warm_runtime = Runtime(cache_dir=Path(cache))
         warm = start_time(warm_runtime, path, size)
 
-    codec = av.CodecContext.create("libx264", "w")
-    codec.width, codec.height = (size[0] + size[0] % 2, size[1] + size[1] % 2)  # as pad_to_even makes them
-    codec.pix_fmt = "yuv420p"
-    codec.framerate = Fraction(30)
-    codec.time_base = Fraction(1, 30)
-    reformatter = VideoReformatter()
-    totals: list[float] = []
+    component = warm_runtime.load(path)
+    intervals: dict[int, list[float]] = {1: [], 2: []}
     guest_s: list[float] = []
     readback_s: list[float] = []
-    convert_s: list[float] = []
     encode_s: list[float] = []
-    component = warm_runtime.load(path)
-    with warm_runtime.run(component, GuestOptions(name=name, size=size)) as guest:
-        for index in range(warmup + frames):
-            start = time.perf_counter()
-            frame = guest.next_frame()
-            rendered = time.perf_counter()
-            yuv = bt709_yuv420p(pad_to_even(frame.rgb), reformatter)
-            yuv.pts = index
-            converted = time.perf_counter()
-            codec.encode(yuv)
-            encoded = time.perf_counter()
-            if index >= warmup:
-                totals.append(encoded - start)
-                guest_s.append(frame.guest_seconds)
-                readback_s.append(frame.readback_seconds)
-                convert_s.append(converted - rendered)
-                encode_s.append(encoded - converted)
+    with tempfile.TemporaryDirectory() as out:
+        for round_ in range(4):  # sequential and pipelined in alternation, so both see the same machine
+            depth = 1 + round_ % 2
+            options = GuestOptions(name=name, size=size, frame_format="yuv420p", frames_in_flight=depth)
+            with (
+                Mp4Writer(Path(out) / f"{round_}.mp4", 30, size) as writer,
+                warm_runtime.run(component, options) as guest,
+            ):
+                last = time.perf_counter()
+                for frame in guest.frames(warmup + frames // 2):
+                    written = time.perf_counter()
+                    writer.write(frame)
+                    now = time.perf_counter()
+                    if frame.index >= warmup:
+                        intervals[depth].append(now - last)
+                        if depth == 2:
+                            guest_s.append(frame.guest_seconds)
+                            readback_s.append(frame.readback_seconds)
+                            encode_s.append(now - written)
+                    last = now
     warm_runtime.close()
-    codec.encode(None)
     return SceneFigures(
-        name, 1 / statistics.median(totals), ms(totals), ms(guest_s), ms(readback_s), ms(convert_s),
-        ms(encode_s), cold, warm,
+        name, 1 / statistics.median(intervals[1]), 1 / statistics.median(intervals[2]),
+        ms(intervals[2]), ms(guest_s), ms(readback_s), ms(encode_s), cold, warm,
     )  # fmt: skip
 
 
@@ -154,11 +148,12 @@ def main() -> None:
     print(f"size {width}x{height}, {args.frames} frames after {args.warmup} warm-up, medians\n")
     header = (
         "scene",
-        "fps",
+        "fps, 1 in flight",
+        "fps, pipelined",
+        "gain",
         "ms/frame",
         "guest",
         "gpu+readback",
-        "rgb->yuv",
         "encode",
         "cold start",
         "warm start",
@@ -172,8 +167,9 @@ def main() -> None:
             print(f"| {name} | cannot run at {width}x{height}: {exc} |", flush=True)
             continue
         print(
-            f"| {f.name} | {f.fps:.1f} | {f.total_ms:.2f} | {f.guest_ms:.2f} | {f.readback_ms:.2f} | "
-            f"{f.convert_ms:.2f} | {f.encode_ms:.2f} | {f.cold_s:.2f} s | {f.warm_s:.2f} s |",
+            f"| {f.name} | {f.fps_sequential:.1f} | {f.fps:.1f} | {f.fps / f.fps_sequential:.2f}x | "
+            f"{f.total_ms:.2f} | {f.guest_ms:.2f} | {f.readback_ms:.2f} | {f.encode_ms:.2f} | "
+            f"{f.cold_s:.2f} s | {f.warm_s:.2f} s |",
             flush=True,
         )
     with Runtime() as runtime:

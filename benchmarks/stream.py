@@ -32,8 +32,8 @@ from streamer.cli import parse_bitrate, parse_size
 from streamer.encoder import CODECS, EncoderSettings
 from streamer.scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
 from streamer.server import ServeConfig, running
+from streamer.stream_task import WorkerConfig
 from streamer.viewer import Viewer
-from streamer.worker import WorkerConfig
 
 
 async def bytes_received(viewer: Viewer) -> int:

@@ -5,8 +5,9 @@ with Runtime() as runtime:
     with runtime.run(component, GuestOptions(name="scene")) as guest:
         frame = guest.next_frame()
 
-Guests are sandboxed and limited (`Limits`, docs/sandbox.md); `gpu_host.supervisor` runs them in
-a worker process that is replaced after a guest wedges the GPU or kills its process.
+Guests are sandboxed and limited (`Limits`, docs/sandbox.md); `gpu_host.worker` runs them in a
+worker process that is replaced after a guest wedges the GPU or kills its process. Frames, their
+pixel formats and colour are `gpu_host.frame`'s.
 """
 
 from .component import GuestComponent

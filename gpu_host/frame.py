@@ -215,6 +215,20 @@ class Frame:
     read_at: float = 0.0
     on_release: Callable[[], None] | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        pixels = self.pixels
+        if self.format == "rgb24":
+            if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
+                raise ValueError(
+                    f"RGB pixels must be a uint8 array of shape (height, width, 3), got {pixels.dtype} "
+                    f"{pixels.shape}; drop the alpha channel with pixels[..., :3]"
+                )
+        elif pixels.dtype != np.uint8 or pixels.ndim != 2 or pixels.shape[0] % 3 or pixels.shape[1] % 2:
+            raise ValueError(
+                f"I420 pixels must be packed planes, a uint8 array of shape (3/2 even height, even "
+                f"width), got {pixels.dtype} {pixels.shape}"
+            )
+
     @property
     def width(self) -> int:
         return self.size[0] or int(self.pixels.shape[1])

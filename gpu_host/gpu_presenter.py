@@ -23,7 +23,7 @@ import numpy as np
 import wgpu
 
 from .errors import GuestCallError
-from .frame import Colour, I420Layout, Pixels, PixelFormat, PixelSource
+from .frame import Colour, I420Layout, PixelFormat, Pixels, PixelSource
 from .webgpu.adapter import PREFERRED_CANVAS_FORMAT
 from .webgpu.gpu_wait import Submission
 from .webgpu.objects import GpuDevice, GpuTexture
@@ -87,7 +87,7 @@ class _Readback:
         waits = self._presenter.device.waits
         try:
             waits.wait_mapped(self._promise, PRESENT, guest_thread=guest_thread)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 -- kept for the consumer, as the present's error
             slot.broken = waits.timed_out
             self._error = exc
             self._presenter._finished(self)
@@ -128,7 +128,11 @@ class GpuPresenter:
         """The frame texture, reused while its size holds."""
         native = self.device.check_alive("[method]context.get-current-buffer")
         current = self._texture
-        if current is None or current.destroyed or (current.native.width, current.native.height) != (width, height):
+        if (
+            current is None
+            or current.destroyed
+            or (current.native.width, current.native.height) != (width, height)
+        ):
             texture = native.create_texture(
                 label="frame",
                 size=(width, height, 1),
@@ -140,8 +144,8 @@ class GpuPresenter:
             )
             if current is not None:
                 current.release()
-            self._texture = GpuTexture(texture, self.device, "frame")
-        return self._texture
+            current = self._texture = GpuTexture(texture, self.device, "frame")
+        return current
 
     def present(self, payload: object) -> PixelSource:
         native = self.device.check_alive(PRESENT)

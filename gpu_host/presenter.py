@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from .frame import Pixels, PixelFormat, PixelSource
+from .frame import PixelFormat, Pixels, PixelSource
 
 __all__ = ["Presenter", "ReadyPixels"]
 

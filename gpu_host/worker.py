@@ -301,6 +301,11 @@ class AsyncGuestWorker:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
+    @property
+    def exitcode(self) -> int | None:
+        """None while the process runs; negative for a signal, as in `multiprocessing`."""
+        return self._process.exitcode if self._process is not None else None
+
     async def start(self) -> None:
         """Spawn the worker and hand it the task; returns without waiting for the worker's runtime
         to start (its messages arrive through `on_message`). Messages sent from now on reach the
@@ -383,20 +388,23 @@ class AsyncGuestWorker:
 async def _join(process: BaseProcess, timeout: float) -> None:
     """Wait for a process to end, up to `timeout` seconds, without blocking the loop."""
     loop = asyncio.get_running_loop()
-    if not process.is_alive():
-        process.join(0)
-        return
-    ended = loop.create_future()
+    ended: asyncio.Future[None] = loop.create_future()
     sentinel = process.sentinel
-    loop.add_reader(sentinel, lambda: ended.done() or ended.set_result(None))
+
+    def exited() -> None:
+        if not ended.done():
+            ended.set_result(None)
+
+    loop.add_reader(sentinel, exited)
     try:
         await asyncio.wait_for(ended, timeout)
     except TimeoutError:
-        pass
+        return
     finally:
         loop.remove_reader(sentinel)
-    if not process.is_alive():
-        process.join(0)
+    # The sentinel closes as the process exits, a moment before the kernel makes it waitable:
+    # this join blocks for that moment only.
+    process.join(1.0)
 
 
 def _socket_of(conn: Connection) -> socket.socket:

@@ -104,7 +104,9 @@ class YuvConverter:
         # The frame texture is reused while its size holds, and so is its bind group.
         self._bound: tuple[wgpu.GPUTexture, wgpu.GPUBindGroup] | None = None
 
-    def encode(self, encoder: wgpu.GPUCommandEncoder, texture: wgpu.GPUTexture, staging: wgpu.GPUBuffer) -> None:
+    def encode(
+        self, encoder: wgpu.GPUCommandEncoder, texture: wgpu.GPUTexture, staging: wgpu.GPUBuffer
+    ) -> None:
         """Record the conversion of `texture` (rgba8unorm) and the copy of its planes into
         `staging` (`I420Layout(width, height).nbytes` long, COPY_DST)."""
         device = self._device

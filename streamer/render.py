@@ -38,6 +38,7 @@ class RenderJob:
     events: tuple[ScriptedEvent, ...] = ()
     name: str | None = None
     limits: Limits = field(default_factory=Limits)
+    args: tuple[str, ...] = ()  # the guest's command-line arguments (wasi:cli/environment)
 
     def frame_format(self) -> PixelFormat:
         """What the output wants: I420 converted on the GPU for video, RGB for PNG frames."""
@@ -87,6 +88,7 @@ def render(
         limits=job.limits,
         frame_format=job.frame_format(),
         sink=sink,
+        args=job.args,
     )
     written = 0
     error: GuestError | None = None

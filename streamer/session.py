@@ -312,11 +312,12 @@ class Session:
                 if self.worker is not None:
                     await self.worker.stop()
             except Exception:
-                log.exception("session %s: stopping its worker failed", self.id)
+                log.exception("session %s: stopping its worker failed; killing it", self.id)
+                if self.worker is not None:
+                    self.worker.kill()
             finally:
                 if self.worker is not None:
                     self.metrics.sessions.dec()
-                    self.worker = None
                 try:
                     await self.pc.close()
                 except Exception:

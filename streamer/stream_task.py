@@ -182,9 +182,10 @@ class GuestLog:
 
 
 class EncodeThread:
-    """Encodes and sends frames on a thread of its own, one frame at a time: the worker's loop hands
-    over frame n and goes on to render n+1 (ARCHITECTURE.md, decision 5: pipelined, never queued
-    deeper than one frame; `submit` waits while the previous frame is still being encoded)."""
+    """Waits for frames' pixels, encodes and sends them on a thread of its own, one frame at a time:
+    the worker's loop hands over frame n as soon as it is presented and goes on to render n+1
+    (docs/design.md, "One frame path": pipelined, never queued deeper than one frame; `submit`
+    waits while the previous frame is still being read back or encoded)."""
 
     def __init__(self, encoder: VideoEncoder, conn: TaskChannel) -> None:
         self.encoder = encoder

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -104,3 +105,29 @@ def gpu_counts() -> Iterator[Callable[[], dict[str, int]]]:
         }
 
     yield counts
+
+
+# The solid test guest's input script for its four colours: red at start, then green, blue and a
+# mid grey (tests/guests/solid/app.py); each output is checked against what the guest itself drew.
+SOLID_SCRIPT = (
+    '{"frame": 1, "type": "pointer-down", "x": 1, "y": 1}\n'
+    '{"frame": 2, "type": "pointer-up", "x": 1, "y": 1}\n'
+    '{"frame": 3, "type": "key-down", "key": "key-g"}\n'
+)
+
+
+@pytest.fixture(scope="session")
+def solid_colours(load: Callable[[str], GuestComponent], runtime: Runtime) -> dict[str, tuple[int, int, int]]:
+    """The solid guest's own red, green, blue and grey, read back as RGB (no YUV on the way)."""
+    from gpu_host.events import parse_event
+
+    script = [json.loads(line) for line in SOLID_SCRIPT.splitlines()]
+    events = {line.pop("frame"): [parse_event(line)] for line in script}
+    options = GuestOptions(name="solid", size=(64, 48), sink=lambda *_: None)
+    with runtime.run(load("solid"), options) as guest:
+        frames = list(guest.frames(4, lambda index: events.get(index, [])))
+    r, g, b, grey = (frame.rgb[24, 32] for frame in frames)
+    return {
+        name: (int(p[0]), int(p[1]), int(p[2]))
+        for name, p in zip(("red", "green", "blue", "grey"), (r, g, b, grey), strict=True)
+    }

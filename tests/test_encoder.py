@@ -6,6 +6,7 @@ import av
 import numpy as np
 import pytest
 
+from gpu_host.frame import Frame, rgb_to_i420
 from streamer.encoder import EncodedPacket, EncoderSettings, VideoEncoder
 from streamer.marker import read_marker, stamp_marker
 
@@ -22,11 +23,15 @@ def decode(codec: str, packets: list[EncodedPacket]) -> list[np.ndarray]:
     return frames
 
 
-def picture(width: int, height: int, index: int = 0) -> np.ndarray:
-    rgb = np.zeros((height, width, 3), np.uint8)
-    rgb[:] = ORANGE
-    rgb[:, (index * 4) % width] = 255  # a moving line, so frames differ
-    return rgb
+def rgb(width: int, height: int, index: int = 0) -> np.ndarray:
+    pixels = np.zeros((height, width, 3), np.uint8)
+    pixels[:] = ORANGE
+    pixels[:, (index * 4) % width] = 255  # a moving line, so frames differ
+    return pixels
+
+
+def picture(width: int, height: int, index: int = 0) -> Frame:
+    return Frame(index, 0.0, rgb(width, height, index), size=(width, height))
 
 
 @pytest.mark.parametrize("codec", ["h264", "vp8"])
@@ -70,16 +75,17 @@ def test_the_marker_survives_encoding(codec: str) -> None:
     packets = []
     rng = np.random.default_rng(1)
     for index, value in enumerate(values):
-        rgb = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)  # noise: the worst case for a codec
-        assert stamp_marker(rgb, value)
-        packets += encoder.encode(rgb, index)
+        noise = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)  # the worst case for a codec
+        frame = Frame(index, 0.0, noise)
+        assert stamp_marker(frame, value)
+        packets += encoder.encode(frame, index)
     assert [read_marker(frame) for frame in decode(codec, packets)] == values
 
 
 def test_no_marker_reads_as_none_and_small_frames_are_left_alone() -> None:
-    assert read_marker(picture(160, 120)) is None
+    assert read_marker(rgb(160, 120)) is None
     small = picture(100, 20)
-    assert not stamp_marker(small, 5) and np.array_equal(small, picture(100, 20))
+    assert not stamp_marker(small, 5) and np.array_equal(small.pixels, rgb(100, 20))
 
 
 def test_settings_are_checked() -> None:
@@ -90,14 +96,10 @@ def test_settings_are_checked() -> None:
 
 
 def test_i420_frames_encode_without_conversion_and_carry_the_marker() -> None:
-    rgb = picture(160, 120)
-    i420 = np.asarray(
-        av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray(),
-        dtype=np.uint8,
-    )
-    assert stamp_marker(i420, 0xA5A5, "yuv420p")
+    i420 = Frame(0, 0.0, rgb_to_i420(rgb(160, 120)), "yuv420p", (160, 120))
+    assert stamp_marker(i420, 0xA5A5)
     encoder = VideoEncoder(EncoderSettings())
-    (packet,) = encoder.encode(i420, 0, "yuv420p")
+    (packet,) = encoder.encode(i420, 0)
     assert packet.size == (160, 120)
     (frame,) = decode("h264", [packet])
     assert read_marker(frame) == 0xA5A5

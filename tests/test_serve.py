@@ -31,8 +31,8 @@ from streamer.marker import read_marker
 from streamer.render import RenderJob, render
 from streamer.server import ServeConfig, running
 from streamer.session import SessionLimits
+from streamer.stream_task import WorkerConfig
 from streamer.viewer import ReceivedFrame, Viewer
-from streamer.worker import WorkerConfig
 
 ORANGE = (255, 102, 0)
 CYAN = (0, 153, 255)
@@ -317,6 +317,54 @@ def test_closing_the_viewer_stops_its_worker() -> None:
             assert not server.sessions
             assert session.worker.exitcode is not None, f"worker {pid} still running"
             assert metric(await metrics(url), "streamer_sessions") == 0
+
+    run(scenario)
+
+
+def test_a_failing_worker_stop_still_gives_the_slot_back() -> None:
+    """Stopping the worker raises: the session still leaves the table, the worker is killed, and
+    the one slot of the server takes the next viewer."""
+
+    async def scenario() -> None:
+        async with running(replace(config(), max_sessions=1)) as (url, server):
+            viewer = Viewer(url)
+            await viewer.connect()
+            await viewer.wait_frames(2)
+            (session,) = server.sessions.values()
+            assert session.worker is not None
+
+            async def broken_stop(timeout: float = 5.0) -> None:
+                raise RuntimeError("stop failed")
+
+            session.worker.stop = broken_stop  # type: ignore[method-assign]
+            await viewer.close()
+            await asyncio.wait_for(session.closed.wait(), 10)
+            assert not server.sessions
+            await until(lambda: session.worker is not None and session.worker.exitcode is not None, 10)
+            assert metric(await metrics(url), "streamer_sessions") == 0
+            second = Viewer(url)
+            await second.connect()
+            await second.wait_frames(2)
+            await second.close()
+
+    run(scenario)
+
+
+def test_a_cancelled_close_still_gives_the_slot_back() -> None:
+    async def scenario() -> None:
+        async with running(config()) as (url, server):
+            viewer = Viewer(url)
+            await viewer.connect()
+            await viewer.wait_frames(2)
+            (session,) = server.sessions.values()
+            closing = session.close("test", cause="closed")
+            await asyncio.sleep(0.05)  # inside its teardown, before the worker is stopped
+            closing.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await closing
+            assert not server.sessions and session.closed.is_set()
+            assert session.worker is not None and session.worker.exitcode is not None
+            await viewer.close()
 
     run(scenario)
 

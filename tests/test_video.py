@@ -10,14 +10,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from streamer.video import Frame, Mp4Writer, PngFolderWriter, frame_rate, open_sink
+from gpu_host.frame import Frame, frame_rate
+from streamer.video import Mp4Writer, PngFolderWriter, open_sink
 
 COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (0, 0, 0), (200, 120, 40), (30, 160, 220)]
 TOLERANCE = 8  # per channel, after yuv420p and lossy H.264 on flat colours
 
 
-def solid(width: int, height: int, rgb: tuple[int, int, int]) -> Frame:
+def solid(width: int, height: int, rgb: tuple[int, int, int]) -> np.ndarray:
     return np.full((height, width, 3), rgb, np.uint8)
+
+
+def rgb_frame(pixels: np.ndarray) -> Frame:
+    return Frame(0, 0.0, pixels)
 
 
 def decode(path: Path) -> tuple[av.video.stream.VideoStream, list[av.VideoFrame]]:
@@ -32,7 +37,7 @@ def test_mp4_frames_codec_timestamps_and_colours(tmp_path: Path, fps: float) -> 
     path = tmp_path / "out.mp4"
     with Mp4Writer(path, fps, (64, 48)) as writer:
         for rgb in COLOURS:
-            writer.write(solid(64, 48, rgb))
+            writer.write(rgb_frame(solid(64, 48, rgb)))
     assert not writer.padded
 
     stream, frames = decode(path)
@@ -78,9 +83,9 @@ def test_long_video_keeps_exact_timestamps(tmp_path: Path) -> None:
     count = 120
     with Mp4Writer(path, 29.97, (64, 48)) as writer:
         for index in range(count):
-            frame = solid(64, 48, (0, 0, 0))
-            frame[:, index % 64 :] = (255, 255, 255)  # a moving edge gives x264 real work
-            writer.write(frame)
+            pixels = solid(64, 48, (0, 0, 0))
+            pixels[:, index % 64 :] = (255, 255, 255)  # a moving edge gives x264 real work
+            writer.write(rgb_frame(pixels))
 
     _, frames = decode(path)
     assert len(frames) == count
@@ -93,11 +98,11 @@ def test_long_video_keeps_exact_timestamps(tmp_path: Path) -> None:
 def test_odd_size_is_padded_by_repeating_the_edge(tmp_path: Path) -> None:
     path = tmp_path / "odd.mp4"
     # Left half red, right half blue, bottom row green: the padding must repeat blue and green.
-    frame = solid(101, 75, (255, 0, 0))
-    frame[:, 51:] = (0, 0, 255)
-    frame[-8:, :] = (0, 255, 0)
+    pixels = solid(101, 75, (255, 0, 0))
+    pixels[:, 51:] = (0, 0, 255)
+    pixels[-8:, :] = (0, 255, 0)
     with Mp4Writer(path, 30, (101, 75)) as writer:
-        writer.write(frame)
+        writer.write(rgb_frame(pixels))
     assert writer.padded and writer.stream_size == (102, 76)
 
     _, frames = decode(path)
@@ -113,9 +118,9 @@ def test_odd_size_is_padded_by_repeating_the_edge(tmp_path: Path) -> None:
 def test_frames_of_another_size_are_fitted_not_fatal(tmp_path: Path) -> None:
     path = tmp_path / "mixed.mp4"
     with Mp4Writer(path, 30, (64, 48)) as writer:
-        writer.write(solid(64, 48, (255, 255, 255)))
-        writer.write(solid(32, 16, (255, 255, 255)))  # smaller: black border
-        writer.write(solid(200, 100, (0, 0, 255)))  # larger: cropped
+        writer.write(rgb_frame(solid(64, 48, (255, 255, 255))))
+        writer.write(rgb_frame(solid(32, 16, (255, 255, 255))))  # smaller: black border
+        writer.write(rgb_frame(solid(200, 100, (0, 0, 255))))  # larger: cropped
     assert writer.refitted_frames == 2
 
     _, frames = decode(path)
@@ -130,19 +135,20 @@ def test_frames_of_another_size_are_fitted_not_fatal(tmp_path: Path) -> None:
 
 def test_close_is_idempotent_and_final(tmp_path: Path) -> None:
     writer = Mp4Writer(tmp_path / "c.mp4", 30, (16, 16))
-    writer.write(solid(16, 16, (1, 2, 3)))
+    writer.write(rgb_frame(solid(16, 16, (1, 2, 3))))
     writer.close()
     writer.close()
     with pytest.raises(ValueError, match="closed"):
-        writer.write(solid(16, 16, (1, 2, 3)))
+        writer.write(rgb_frame(solid(16, 16, (1, 2, 3))))
 
 
-def test_wrong_frame_layout_is_explained(tmp_path: Path) -> None:
-    with Mp4Writer(tmp_path / "w.mp4", 30, (16, 16)) as writer:
-        with pytest.raises(ValueError, match=r"frame\[\.\.\., :3\]"):
-            writer.write(np.zeros((16, 16, 4), np.uint8))
-        with pytest.raises(ValueError, match="uint8"):
-            writer.write(np.zeros((16, 16, 3), np.float32))
+def test_wrong_frame_layout_is_explained() -> None:
+    with pytest.raises(ValueError, match=r"pixels\[\.\.\., :3\]"):
+        rgb_frame(np.zeros((16, 16, 4), np.uint8))
+    with pytest.raises(ValueError, match="uint8"):
+        rgb_frame(np.zeros((16, 16, 3), np.float32))
+    with pytest.raises(ValueError, match="I420"):
+        Frame(0, 0.0, np.zeros((16, 16), np.uint8), "yuv420p")
 
 
 def test_png_folder_names_and_pixels(tmp_path: Path) -> None:
@@ -150,13 +156,13 @@ def test_png_folder_names_and_pixels(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     frames = [rng.integers(0, 256, (9, 13, 3), np.uint8) for _ in range(3)]
     with PngFolderWriter(folder) as writer:
-        for frame in frames:
-            writer.write(frame)
+        for pixels in frames:
+            writer.write(rgb_frame(pixels))
     assert sorted(p.name for p in folder.iterdir()) == ["000001.png", "000002.png", "000003.png"]
-    for index, frame in enumerate(frames, start=1):
+    for index, pixels in enumerate(frames, start=1):
         with Image.open(folder / f"{index:06d}.png") as image:
             assert image.mode == "RGB"
-            assert np.array_equal(np.asarray(image), frame)
+            assert np.array_equal(np.asarray(image), pixels)
 
 
 def test_png_folder_refuses_stale_frames(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Frames converted to I420 on the GPU match the RGB frames, in the layout the encoder takes."""
+"""Frames converted to I420 on the GPU match the RGB frames, in the layout the encoder takes, and
+the CPU conversion of the frame layer (gpu_host/frame.py) computes the same planes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from gpu_host import GuestComponent, GuestOptions, Runtime
-from gpu_host.frame_clock import i420_to_rgb
+from gpu_host.frame import BT601, Colour, i420_to_rgb, rgb_to_i420
 
 
 @pytest.mark.parametrize("size", [(64, 48), (95, 63), (130, 34)], ids=["even", "odd", "stride-padded"])
@@ -32,6 +33,8 @@ def test_gpu_i420_matches_the_rgb_frame(
     difference = np.abs(frame.rgb.astype(int) - rgb.astype(int)).max(axis=2)
     assert np.median(difference) <= 2 and np.mean(difference <= 4) > 0.9, np.mean(difference <= 4)
     assert np.abs(frame.rgb[height // 2, width // 2].astype(int) - (255, 102, 0)).max() <= 3
+    # The CPU conversion of the RGB frame gives the GPU's planes, up to float rounding.
+    assert np.abs(rgb_to_i420(rgb).astype(int) - frame.pixels.astype(int)).max() <= 1
 
 
 @pytest.mark.parametrize("colour", [(255, 102, 0), (0, 153, 255), (13, 13, 38), (255, 255, 255), (0, 0, 0)])
@@ -43,3 +46,16 @@ def test_our_inverse_agrees_with_swscale(colour: tuple[int, int, int]) -> None:
         dtype=np.uint8,
     )
     assert np.abs(i420_to_rgb(i420).astype(int) - rgb.astype(int)).max() <= 3
+
+
+@pytest.mark.parametrize("colour", [BT601, Colour("bt709"), Colour("bt601", full_range=True)], ids=str)
+def test_each_colour_round_trips_and_tags_what_it_computes(colour: Colour) -> None:
+    rgb = np.array([[[255, 0, 0], [0, 255, 0]], [[0, 0, 255], [128, 128, 128]]], dtype=np.uint8)
+    for pixel in rgb.reshape(-1, 3):
+        flat = np.tile(pixel, (4, 4, 1)).astype(np.uint8)
+        back = i420_to_rgb(rgb_to_i420(flat, colour), colour)
+        assert np.abs(back.astype(int) - pixel.astype(int)).max() <= 2, (colour, pixel, back[0, 0])
+        r, g, b = (int(c) for c in pixel)
+        assert tuple(rgb_to_i420(flat, colour)[[0, 4, 5], 0]) == colour.yuv((r, g, b))
+    assert BT601.yuv((255, 255, 255)) == (235, 128, 128) and BT601.yuv((0, 0, 0)) == (16, 128, 128)
+    assert "smpte170m" in BT601.x264_params and BT601.ffmpeg_code == 6 and BT601.ffmpeg_range == 1

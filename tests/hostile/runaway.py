@@ -5,7 +5,7 @@ presenting a frame (WAIT=present: the host's frame readback waits for the GPU).
 
 Submitted GPU work cannot be cancelled. The host must end the guest after `Limits.gpu_wait_seconds`
 with `GPU wait timed out after N s` naming the call that waited, lose the device, and stay usable
-for other guests; the GPU stays busy until the process ends, so a supervisor (gpu_host.supervisor)
+for other guests; the GPU stays busy until the process ends, so a guest worker (gpu_host/worker.py)
 runs the next guest in a fresh worker. Run it only in a worker process, never in a test's own.
 """
 

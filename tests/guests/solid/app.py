@@ -5,7 +5,8 @@ Draws (rgba8unorm, alpha 1.0), the whole surface in one colour, nothing else:
 - green (0, 1, 0) after a pointer-down;
 - blue  (0, 0, 1) after a pointer-up;
 - red   (1, 0, 0) after a key-down whose key is key-r;
-- white (1, 1, 1) after a key-down whose key is key-w.
+- white (1, 1, 1) after a key-down whose key is key-w;
+- grey  (0.5, 0.5, 0.5) after a key-down whose key is key-g.
 Other events do not change the colour. Without input every frame is the same picture.
 
 Prints one JSON object per line (flushed) for every input event it takes, before the next frame:
@@ -26,7 +27,8 @@ RED = (1.0, 0.0, 0.0)
 GREEN = (0.0, 1.0, 0.0)
 BLUE = (0.0, 0.0, 1.0)
 WHITE = (1.0, 1.0, 1.0)
-KEY_COLOURS = {"key-r": RED, "key-w": WHITE}
+GREY = (0.5, 0.5, 0.5)
+KEY_COLOURS = {"key-r": RED, "key-w": WHITE, "key-g": GREY}
 
 
 def key_name(key: surface.Key | None) -> str | None:
