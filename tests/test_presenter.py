@@ -83,7 +83,7 @@ def test_the_mp4_shows_the_guests_colours(
     assert solid_colours["grey"][0] in (127, 128)
 
 
-@pytest.mark.parametrize("size", [(64, 48), (95, 63)], ids=["even", "odd"])
+@pytest.mark.parametrize("size", [(320, 240), (321, 241)], ids=["even", "odd"])
 def test_a_frame_buffer_guest_is_converted_with_the_same_colour(
     runtime: Runtime, tmp_path: Path, size: tuple[int, int]
 ) -> None:
@@ -106,5 +106,7 @@ def test_a_frame_buffer_guest_is_converted_with_the_same_colour(
         )
     with Image.open(png / "000002.png") as image:
         truth = np.asarray(image).astype(int)
-    # Flat areas (most of the colour bars) match within 3; edges differ where chroma is shared.
-    assert np.mean(np.abs(last - truth).max(axis=2) <= 3) > 0.9
+    # Lossy H.264 (the render job's CRF) on colour bars: close, not exact; another matrix would
+    # move the saturated bars by 10 or more.
+    error = np.abs(last - truth).max(axis=2)
+    assert np.median(error) <= 2 and np.mean(error <= 6) > 0.98, (np.median(error), np.mean(error <= 6))
