@@ -23,7 +23,7 @@ from av.video.frame import PictureType
 
 from gpu_host.frame import BT601, Colour, Frame, frame_rate
 
-from .video import yuv_frame
+from .av_frame import yuv_frame
 
 VideoPacket: TypeAlias = "av.Packet[Stream]"  # what aiortc's packetizers read
 

@@ -1,5 +1,4 @@
-"""Frame sinks for a render job: an H.264 MP4 file or a folder of numbered PNGs; and the one
-conversion of a frame to the YUV picture PyAV encodes, shared with the live encoder.
+"""Frame sinks for a render job: an H.264 MP4 file or a folder of numbered PNGs.
 
 A sink takes `gpu_host.Frame`s in display order. Render mode is deterministic (frame n is at
 n/fps), so the MP4 writer stamps frame n with pts n in a 1/fps time base rather than trusting a
@@ -20,7 +19,9 @@ from PIL import Image
 
 from gpu_host.frame import Frame, Pixels, frame_rate, rgb_to_i420
 
-__all__ = ["FrameSink", "Mp4Writer", "PngFolderWriter", "open_sink", "yuv_frame"]
+from .av_frame import yuv_frame
+
+__all__ = ["FrameSink", "Mp4Writer", "PngFolderWriter", "open_sink"]
 
 _VIDEO_SUFFIXES: Final = frozenset({".mkv", ".webm", ".mov", ".avi", ".gif", ".m4v", ".h264", ".ivf"})
 _FRAME_FILE: Final = re.compile(r"^\d{6,}\.png$")
@@ -38,17 +39,6 @@ class FrameSink(Protocol):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
-
-
-def yuv_frame(frame: Frame, i420: Pixels | None = None) -> av.VideoFrame:
-    """The frame as a yuv420p picture tagged with its colour, padded to even sizes (`i420`, when
-    given, replaces its planes: a refitted picture)."""
-    planes = frame.i420() if i420 is None else i420
-    picture = av.VideoFrame.from_ndarray(planes, format="yuv420p")
-    colour = frame.colour
-    picture.colorspace = picture.color_primaries = picture.color_trc = colour.ffmpeg_code
-    picture.color_range = colour.ffmpeg_range
-    return picture
 
 
 def _check_frame(frame: Frame) -> None:

@@ -1,0 +1,21 @@
+"""A `gpu_host.Frame` as the picture PyAV encodes: the one place frames meet PyAV, shared by the
+live encoder (streamer/encoder.py) and the MP4 writer (streamer/video.py)."""
+
+from __future__ import annotations
+
+import av
+
+from gpu_host.frame import Frame, Pixels
+
+__all__ = ["yuv_frame"]
+
+
+def yuv_frame(frame: Frame, i420: Pixels | None = None) -> av.VideoFrame:
+    """The frame as a yuv420p picture tagged with its colour, padded to even sizes (`i420`, when
+    given, replaces its planes: a refitted picture)."""
+    planes = frame.i420() if i420 is None else i420
+    picture = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+    colour = frame.colour
+    picture.colorspace = picture.color_primaries = picture.color_trc = colour.ffmpeg_code
+    picture.color_range = colour.ffmpeg_range
+    return picture
