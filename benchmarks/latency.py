@@ -4,7 +4,7 @@
                                  [--events 200] [--interval 0.1] [--input move|click|key]
 
 Serves the scene in this process (127.0.0.1, a free port; one worker process per session, as
-`streamer serve`), opens web_client/ in headless Chromium (Debian's, through Playwright), opens the
+`streamer serve`), opens streamer/web_client/ in headless Chromium (Debian's, through Playwright), opens the
 stats overlay (the server then stamps each frame with the seq of the last input it applied) and sends
 `--events` input events `--interval` seconds apart: pointer moves over the picture by default. The
 page times each event from its DOM timestamp to the `requestVideoFrameCallback` presentation time of

@@ -1,7 +1,7 @@
 """Input events: one schema for scripted renders (`streamer render --events`) and the browser.
 
 A recorded browser session can thus be replayed as a render script. The events mirror the records
-of `wasi:surface` (wit/deps/surface/surface.wit); docs/events.md is the user-facing description.
+of `wasi:surface` (gpu_host/wit/deps/surface/surface.wit); docs/events.md is the user-facing description.
 Range checks against the surface's size are the surface's job, not this module's.
 """
 
@@ -36,7 +36,7 @@ __all__ = [
 MAX_TEXT = 16  # characters of `text` in one key event
 MAX_SIZE = 8192  # largest width or height a resize event may ask for
 
-# Generated from `enum key` in wit/deps/surface/surface.wit, in WIT order;
+# Generated from `enum key` in gpu_host/wit/deps/surface/surface.wit, in WIT order;
 # tests/test_events.py checks it against the WIT and prints the new tuple when they differ.
 # fmt: off
 KEYS: Final[tuple[str, ...]] = (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 __all__ = ["WIT_DIR", "interface_functions", "parse_version", "versions_compatible"]
 
-WIT_DIR = Path(__file__).resolve().parent.parent / "wit"
+WIT_DIR = Path(__file__).resolve().parent / "wit"  # package data: the WIT packages the host implements
 
 _PACKAGE = re.compile(r"^\s*package\s+([\w:-]+)@([\w.+-]+)\s*;", re.MULTILINE)
 _INTERFACE = re.compile(r"^\s*interface\s+([\w-]+)\s*\{", re.MULTILINE)

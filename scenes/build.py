@@ -2,9 +2,11 @@
 
 Guests are folders holding an `app.py` (the module componentize-py wraps):
 
-- `scenes/<name>/app.py`      -> `build/scenes/<name>.wasm`
-- `tests/guests/<name>/app.py` -> `build/test-guests/<name>.wasm`
-- `tests/<suite>/app.py`       -> `build/test-suites/<suite>.wasm` (tests/hostile, tests/conformance)
+- `scenes/<name>/app.py`      -> `<scenes.output_dir()>/<name>.wasm` (in a checkout `.guests/scenes/`)
+- `tests/guests/<name>/app.py` -> `.guests/test-guests/<name>.wasm` (a source checkout only)
+- `tests/<suite>/app.py`       -> `.guests/test-suites/<suite>.wasm` (tests/hostile, tests/conformance)
+
+Guests are built against the WIT the host implements, `gpu_host/wit/`.
 
 Folders whose names start with `_` are never guests. A guest set may have a shared library folder
 (`scenes/_lib` holding `scenekit.py`; `tests/guests/_lib` holding `guestkit.py`): a copy of it is
@@ -14,13 +16,13 @@ modules can be imported by the guests' `app.py`.
 A guest folder may hold:
 
 - `world.txt`: the name of the WIT world to target (default `scene`);
-- `wit/`: a WIT folder that replaces the project's `wit/` for that guest. Packages under the
-  project's `wit/deps/` that the guest's `wit/deps/` does not have are added to it, so a
+- `wit/`: a WIT folder that replaces `gpu_host/wit/` for that guest. Packages under the
+  `gpu_host/wit/deps/` that the guest's `wit/deps/` does not have are added to it, so a
   guest-local world only needs its own package and any extra dependencies (for example
   `wasi:cli/run`).
 
 A build is skipped when `<name>.wasm.key` beside the output holds the sha256 of the
-componentize-py version, the world name, every file under the project's `wit/`, every file in the
+componentize-py version, the world name, every file under `gpu_host/wit/`, every file in the
 guest folder and every file in its set's shared library folder. Builds run two at a time; outputs
 are written to a temporary file and renamed.
 
@@ -44,19 +46,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from gpu_host.wit import WIT_DIR
+from scenes import CHECKOUT, SOURCES, output_dir
+
+# The checkout (test guests live there); installed, only the scenes exist, beside this module.
+ROOT = CHECKOUT or SOURCES.parent
 DEFAULT_WORLD = "scene"
 APP_MODULE = "app"
 WORKERS = 2
 FILE_MODE = 0o644  # mkstemp makes 0600 files; outputs are ordinary build artefacts
 
-# (source folder, output folder, kind, shared library folder or None); folders relative to the root
+# (source folder, output folder, kind, shared library folder or None); folders relative to the root,
+# but the scenes' output is `scenes.output_dir()`. Guests are built into `.guests/`, never into
+# `build/`, which is setuptools' own.
 GUEST_SETS: tuple[tuple[str, str, str, str | None], ...] = (
-    ("scenes", "build/scenes", "scenes", "scenes/_lib"),
-    ("tests/guests", "build/test-guests", "test-guests", "tests/guests/_lib"),
+    ("scenes", "<scenes.output_dir()>", "scenes", "scenes/_lib"),
+    ("tests/guests", ".guests/test-guests", "test-guests", "tests/guests/_lib"),
     # Guest suites: one component holding many small programs, chosen by the guest's first argument
     # (tests/hostile, tests/conformance): one build instead of one per program.
-    ("tests", "build/test-suites", "test-suites", "tests/guests/_lib"),
+    ("tests", ".guests/test-suites", "test-suites", "tests/guests/_lib"),
 )
 _IGNORED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 
@@ -106,19 +114,19 @@ class BuildError(Exception):
         super().__init__("\n\n".join(lines))
 
 
-def scene_path(name: str, root: Path = ROOT) -> Path:
+def scene_path(name: str) -> Path:
     """Path of the built component of the built-in scene `name` (it may not be built yet)."""
-    return root / "build" / "scenes" / f"{name}.wasm"
+    return output_dir() / f"{name}.wasm"
 
 
 def test_guest_path(name: str, root: Path = ROOT) -> Path:
     """Path of the built component of the test guest `name` (it may not be built yet)."""
-    return root / "build" / "test-guests" / f"{name}.wasm"
+    return root / ".guests" / "test-guests" / f"{name}.wasm"
 
 
 def suite_path(name: str, root: Path = ROOT) -> Path:
     """Path of the built component of the guest suite `name` (`tests/<name>/app.py`)."""
-    return root / "build" / "test-suites" / f"{name}.wasm"
+    return root / ".guests" / "test-suites" / f"{name}.wasm"
 
 
 def componentize_py() -> Path:
@@ -151,10 +159,14 @@ def read_world(folder: Path) -> str:
     return DEFAULT_WORLD
 
 
-def discover(root: Path = ROOT) -> list[Guest]:
-    """Every guest under `root`, scenes first, each set sorted by name."""
+def discover(root: Path = ROOT, kinds: Iterable[str] | None = None) -> list[Guest]:
+    """Every guest under `root` (of `kinds`: "scenes", "test-guests", "test-suites"), scenes first,
+    each set sorted by name."""
     guests: list[Guest] = []
-    for source_dir, output_dir, kind, lib_dir in GUEST_SETS:
+    for source_dir, output, kind, lib_dir in GUEST_SETS:
+        if kinds is not None and kind not in kinds:
+            continue
+        out = output_dir() if kind == "scenes" else root / output
         base = root / source_dir
         if not base.is_dir():
             continue
@@ -163,8 +175,7 @@ def discover(root: Path = ROOT) -> list[Guest]:
             folder = app.parent
             if folder.name.startswith("_"):
                 continue
-            output = root / output_dir / f"{folder.name}.wasm"
-            guests.append(Guest(kind, folder.name, folder, output, read_world(folder), lib))
+            guests.append(Guest(kind, folder.name, folder, out / f"{folder.name}.wasm", read_world(folder), lib))
     return guests
 
 
@@ -195,7 +206,7 @@ def cache_key(guest: Guest, version: str, root: Path = ROOT) -> str:
 
     feed("tool", version.encode())
     feed("world", guest.world.encode())
-    folders = [("wit", root / "wit"), ("guest", guest.source)]
+    folders = [("wit", WIT_DIR), ("guest", guest.source)]
     if guest.lib is not None:
         folders.append(("lib", guest.lib))
     for label, folder in folders:
@@ -217,10 +228,10 @@ def _wit_dir(guest: Guest, root: Path, scratch: Path) -> Path:
     """The WIT folder to build `guest` against (a merged copy when the guest has its own `wit/`)."""
     local = guest.local_wit
     if local is None:
-        return root / "wit"
+        return WIT_DIR
     merged = scratch / "wit"
     shutil.copytree(local, merged, ignore=shutil.ignore_patterns(*_IGNORED_PARTS))
-    project_deps = root / "wit" / "deps"
+    project_deps = WIT_DIR / "deps"
     if project_deps.is_dir():
         for dep in sorted(project_deps.iterdir()):
             target = merged / "deps" / dep.name
@@ -296,14 +307,20 @@ def _select(guests: list[Guest], names: Iterable[str] | None) -> list[Guest]:
 
 
 def build_guests(
-    root: Path = ROOT, *, names: Iterable[str] | None = None, force: bool = False, workers: int = WORKERS
+    root: Path = ROOT,
+    *,
+    names: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
+    force: bool = False,
+    workers: int = WORKERS,
 ) -> BuildReport:
-    """Build the guests under `root` (or those named by name or key) that are out of date.
+    """Build the guests under `root` (or those named by name or key, or of `kinds`) that are out of
+    date.
 
     Raises BuildError naming every guest that failed, after trying them all.
     """
     started = time.monotonic()
-    guests = _select(discover(root), names)
+    guests = _select(discover(root, kinds), names)
     tool = componentize_py()
     version = tool_version(tool)
     keys = {guest.key: cache_key(guest, version, root) for guest in guests}
@@ -358,7 +375,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"scenes.build: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     print(
-        f"scenes.build: {len(report.outputs)} guests up to date in {root / 'build'} "
+        f"scenes.build: {len(report.outputs)} guests up to date in {root / '.guests'} "
         f"({len(report.built)} built, {len(report.cached)} cached, {report.seconds:.1f} s)"
     )
     return 0

@@ -17,7 +17,7 @@ from gpu_host.events import EventError, load_script
 from .doctor import doctor
 from .encoder import CODECS, EncoderSettings
 from .render import RenderJob, render, render_isolated
-from .scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene, scene_summary
+from .scenes import DEFAULT_SCENE, build_scenes, builtin_scenes, resolve_scene, scene_summary
 from .server import IceServer, ServeConfig, serve
 from .stream_task import WorkerConfig
 
@@ -140,7 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="list the functions not implemented and, apart, the unreachable ones",
     )
 
-    sub.add_parser("scenes", help="list the built-in scenes, one per line: name, then what it shows")
+    sc = sub.add_parser("scenes", help="list the built-in scenes, one per line: name, then what it shows")
+    sc.add_argument(
+        "--build",
+        action="store_true",
+        help="build them into $STREAMER_SCENES_DIR or the user's cache (needs the dev extra)",
+    )
 
     s = sub.add_parser("serve", help="stream a scene to browsers over WebRTC, one worker per viewer")
     s.add_argument("--scene", default=DEFAULT_SCENE, help="a built-in scene's name or a component path")
@@ -190,9 +195,9 @@ def _serve(args: argparse.Namespace) -> int:
     # Sessions starting and ending (and why) are what an operator watches; the rest stays quiet.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("streamer").setLevel(logging.INFO)
-    component = resolve_scene(args.scene)
-    name = args.scene if args.scene in builtin_scenes() else component.stem
     try:
+        component = resolve_scene(args.scene)
+        name = args.scene if args.scene in builtin_scenes() else component.stem
         with Runtime() as runtime:
             runtime.load(component, name)  # a missing or broken scene fails here, in one line
     except ComponentError as exc:
@@ -244,6 +249,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return doctor(verbose=args.verbose)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "scenes" and args.build:
+        try:
+            print(f"streamer: {build_scenes()}")
+        except ComponentError as exc:
+            return _fail(str(exc))
+        return 0
     if args.command == "scenes":
         names = builtin_scenes()
         width = max(map(len, names), default=0)
@@ -254,10 +265,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         events = tuple(load_script(args.events)) if args.events else ()
-    except EventError as exc:
+        component = resolve_scene(args.scene)
+    except (EventError, ComponentError) as exc:
         return _fail(str(exc))
     job = RenderJob(
-        component=resolve_scene(args.scene),
+        component=component,
         output=args.output,
         frames=args.frames,
         size=args.size,

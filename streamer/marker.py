@@ -8,7 +8,7 @@ survives lossy encoding because it is made of flat 8x8 cells aligned to the code
     white for 1, black for 0; all in the frame's top-left corner, one cell high.
 
 Stamping is on only while a viewer asks for it (the stats overlay, the latency benchmark), since it
-covers a 144x8 pixel strip of the picture. web_client/marker.js reads it the same way (`readMarker`).
+covers a 144x8 pixel strip of the picture. streamer/web_client/marker.js reads it the same way (`readMarker`).
 """
 
 from __future__ import annotations

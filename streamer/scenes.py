@@ -1,20 +1,35 @@
-"""Where built-in scenes live: components built by `python -m scenes.build` (the setup step)."""
+"""The built-in scenes: their list and summaries (read from the scene sources, which ship as package
+data) and where their built components are (`scenes.output_dir()`; built by `streamer scenes
+--build` or, in a checkout, by scripts/setup)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-__all__ = ["BUILTIN_DIR", "DEFAULT_SCENE", "builtin_scenes", "resolve_scene", "scene_summary"]
+from gpu_host import ComponentError
+from scenes import SOURCES, output_dir
 
-REPO = Path(__file__).resolve().parent.parent
-BUILTIN_DIR = REPO / "build" / "scenes"
+__all__ = [
+    "DEFAULT_SCENE",
+    "SceneNotBuilt",
+    "build_scenes",
+    "builtin_scenes",
+    "resolve_scene",
+    "scene_summary",
+]
+
 DEFAULT_SCENE = "orbit"
+DEV_EXTRA = "pip install 'wasi-gfx-streamer[dev]'"
+
+
+class SceneNotBuilt(ComponentError):
+    """A built-in scene whose component has not been built on this machine yet."""
 
 
 def builtin_scenes() -> list[str]:
-    """Names of the scenes shipped in scenes/ (built or not)."""
-    return sorted(p.parent.name for p in (REPO / "scenes").glob("*/app.py"))
+    """Names of the built-in scenes (built or not)."""
+    return sorted(p.parent.name for p in SOURCES.glob("*/app.py") if not p.parent.name.startswith("_"))
 
 
 def scene_summary(name: str) -> str:
@@ -22,7 +37,7 @@ def scene_summary(name: str) -> str:
 
     Read from the source, not the component, so `streamer scenes` works before a build.
     """
-    path = REPO / "scenes" / name / "app.py"
+    path = SOURCES / name / "app.py"
     try:
         docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
     except (OSError, SyntaxError, ValueError):
@@ -35,7 +50,31 @@ def scene_summary(name: str) -> str:
 
 
 def resolve_scene(scene: str) -> Path:
-    """A built-in scene's name, or a path to any component."""
-    if scene in builtin_scenes():
-        return BUILTIN_DIR / f"{scene}.wasm"
-    return Path(scene)
+    """A built-in scene's component, or a path to any component. SceneNotBuilt (one line, saying
+    how to build it) for a built-in scene not built yet."""
+    if scene not in builtin_scenes():
+        return Path(scene)
+    path = output_dir() / f"{scene}.wasm"
+    if not path.is_file():
+        raise SceneNotBuilt(
+            f"the built-in scene '{scene}' is not built yet (looked in {path.parent}): run "
+            f"'streamer scenes --build' (it needs componentize-py: {DEV_EXTRA}), or give a component path"
+        )
+    return path
+
+
+def build_scenes() -> str:
+    """Build the built-in scenes into `scenes.output_dir()` (skipping those up to date); the one line
+    to print. ComponentError when componentize-py is missing or a scene fails to build."""
+    from scenes import build  # the builder needs componentize-py only when it runs
+
+    try:
+        build.componentize_py()
+    except FileNotFoundError:
+        raise ComponentError(f"building the scenes needs componentize-py: {DEV_EXTRA}") from None
+    try:
+        report = build.build_guests(build.ROOT, kinds=("scenes",))
+    except build.BuildError as exc:
+        raise ComponentError(str(exc)) from None
+    where = output_dir()
+    return f"{len(report.outputs)} scenes up to date in {where} ({len(report.built)} built)"

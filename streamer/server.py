@@ -1,6 +1,6 @@
 """`streamer serve`: the web page, WebRTC signalling, health and metrics, one worker per viewer.
 
-Routes: `/` and `/static/*` (web_client/), `POST /offer` (signalling, docs/protocol.md),
+Routes: `/` and `/static/*` (streamer/web_client/), `POST /offer` (signalling, docs/protocol.md),
 `GET /config` (what the page needs before it connects), `/healthz`, `/metrics` (Prometheus).
 """
 
@@ -25,7 +25,7 @@ __all__ = ["SERVER", "IceServer", "ServeConfig", "Server", "make_app", "running"
 
 log = logging.getLogger(__name__)
 
-WEB_CLIENT = Path(__file__).resolve().parent.parent / "web_client"
+WEB_CLIENT = Path(__file__).resolve().parent / "web_client"  # package data: the viewer page
 MAX_OFFER_BYTES = 64 * 1024  # an SDP offer is a few kB; anything far larger is not one
 
 

@@ -1,6 +1,6 @@
 """A viewer in Python (aiortc), for tests and measurements without a browser.
 
-It does what web_client/ does, minus the page: offers to receive video and opens the `input` data
+It does what streamer/web_client/ does, minus the page: offers to receive video and opens the `input` data
 channel, sends protocol messages, and keeps the decoded frames (as RGB arrays, with their arrival
 time) and the server's messages.
 """

@@ -3,7 +3,7 @@
 `LiveServer` runs `streamer serve`'s application in this process, on 127.0.0.1 and a free port, with
 its own event loop on a background thread (the sessions still spawn their worker processes).
 `launch_chromium` starts Debian's Chromium through Playwright (never a downloaded browser).
-`ViewerPage` wraps a Playwright page showing web_client/ with the calls the tests need.
+`ViewerPage` wraps a Playwright page showing streamer/web_client/ with the calls the tests need.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The web client end to end, in headless Chromium: video plays, input reaches the guest, state shows.
 
-Each test opens web_client/ from a live `streamer serve` (in this process, on a free port; every
+Each test opens streamer/web_client/ from a live `streamer serve` (in this process, on a free port; every
 session spawns its worker) and looks at the decoded video's pixels, drawn into a canvas in the page.
 Scenes: `triangle` (orange (255, 102, 0) on (13, 13, 38); each pointer-up toggles cyan (0, 153, 255))
 and the test guests `solid` (one colour chosen by input, see its docstring) and `trap_after`.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gpu_host.wit import WIT_DIR
 from gpu_host.events import (
     KEYS,
     EventError,
@@ -24,7 +25,7 @@ from gpu_host.events import (
     parse_event,
 )
 
-SURFACE_WIT = Path(__file__).resolve().parent.parent / "wit" / "deps" / "surface" / "surface.wit"
+SURFACE_WIT = WIT_DIR / "deps" / "surface" / "surface.wit"
 
 
 def wit_key_enum(path: Path) -> tuple[str, ...]:

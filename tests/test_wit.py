@@ -1,4 +1,4 @@
-"""wit/ holds the standard packages type-for-type, and every wasi:webgpu function links."""
+"""gpu_host/wit/ holds the standard packages type-for-type, and every wasi:webgpu function links."""
 
 from __future__ import annotations
 
