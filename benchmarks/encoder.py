@@ -61,7 +61,7 @@ def measure(settings: EncoderSettings, frames: list[Frame]) -> tuple[float, floa
         for packet in packets:
             sizes.append(len(packet.data))
             for frame in decoder.decode(av.Packet(packet.data)):
-                decoded = np.asarray(frame.to_ndarray(), dtype=np.uint8)  # type: ignore[union-attr]
+                decoded = np.asarray(frame.to_ndarray(), dtype=np.uint8)
                 quality.append(luma_psnr(pixels, decoded))
     bitrate = sum(sizes) * 8 * settings.fps / len(frames)
     return (
@@ -88,7 +88,8 @@ def main() -> None:
     info = wgpu.gpu.request_adapter_sync(power_preference="high-performance").info
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; adapter {info['device']}")
     print(
-        f"scene {args.scene}, {width}x{height}, {args.frames} frames, {args.fps:g} fps, target {args.bitrate / 1e6:g} Mb/s\n"
+        f"scene {args.scene}, {width}x{height}, {args.frames} frames, {args.fps:g} fps, "
+        f"target {args.bitrate / 1e6:g} Mb/s\n"
     )
     print("| codec | setting | ms/frame | p95 | Mb/s | luma PSNR dB |")
     print("|---|---|---|---|---|---|")

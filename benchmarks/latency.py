@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"input: {args.events} x {args.input} ({sent} events) every {args.interval * 1000:.0f} ms")
     print(
-        f"stream: {stats['fps'] or 0:.1f} fps decoded, {stats['framesDropped']} frames dropped, {elapsed:.0f} s"
+        f"stream: {stats['fps'] or 0:.1f} fps decoded, {stats['framesDropped']} frames dropped, "
+        f"{elapsed:.0f} s"
     )
     if not latencies:
         print("no latency measured: no frame showed a marker past the events sent", file=sys.stderr)

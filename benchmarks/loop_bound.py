@@ -81,12 +81,14 @@ def main() -> None:
     assert results["as written"] == results["bounded"], "the bound changed the result"
     info = adapter.info
     print(
-        f"adapter {info['device']} ({info['backend_type']}); {args.invocations} invocations x {args.iterations} iterations"
+        f"adapter {info['device']} ({info['backend_type']}); "
+        f"{args.invocations} invocations x {args.iterations} iterations"
     )
     medians = {name: statistics.median(t[1:]) for name, t in times.items()}
     for name in variants:
         print(
-            f"{name:11s} dispatch median {medians[name]:8.2f} ms   module compile median {statistics.median(compile_ms[name][1:]):6.3f} ms"
+            f"{name:11s} dispatch median {medians[name]:8.2f} ms   "
+            f"module compile median {statistics.median(compile_ms[name][1:]):6.3f} ms"
         )
     print(f"ratio bounded / as written: {medians['bounded'] / medians['as written']:.2f}")
 

@@ -140,7 +140,8 @@ def main() -> None:
     scenes = args.scenes.split(",") if args.scenes else builtin_scenes()
     info = wgpu.gpu.request_adapter_sync(power_preference="high-performance").info
     print(
-        f"machine: {platform.machine()}, {platform.processor() or platform.system()}, python {platform.python_version()}"
+        f"machine: {platform.machine()}, {platform.processor() or platform.system()}, "
+        f"python {platform.python_version()}"
     )
     print(
         f"adapter: {info['device']} ({info['backend_type']}, {info['adapter_type']}), {info['description']}"

@@ -83,8 +83,10 @@ async def measure(args: argparse.Namespace) -> None:
     info = wgpu.gpu.request_adapter_sync(power_preference="high-performance").info
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
     print(f"adapter: {info['device']} ({info['backend_type']}, {info['adapter_type']})")
-    print(f"scene {name}, {width}x{height}, {args.fps:g} fps asked, {args.codec} at {args.bitrate / 1e6:g} Mb/s, "
-          f"{args.viewers} viewer(s), {elapsed:.1f} s measured")  # fmt: skip
+    print(
+        f"scene {name}, {width}x{height}, {args.fps:g} fps asked, {args.codec} at "
+        f"{args.bitrate / 1e6:g} Mb/s, {args.viewers} viewer(s), {elapsed:.1f} s measured"
+    )
     for i, (series, b0, b1) in enumerate(zip(counts, bytes_at_start, bytes_at_end, strict=True)):
         per_second = [b - a for a, b in itertools.pairwise(series)]
         print(
@@ -98,7 +100,8 @@ async def measure(args: argparse.Namespace) -> None:
         intervals = [(b[0] - a[0]) * 1e3 for a, b in itertools.pairwise(frames)]
         p2p = [f.readback_ms + f.encode_ms for _, f in frames]
         print(
-            f"server: frame interval median {statistics.median(intervals):.2f} ms (p95 {percentile(intervals, 0.95):.2f}); "
+            f"server: frame interval median {statistics.median(intervals):.2f} ms "
+            f"(p95 {percentile(intervals, 0.95):.2f}); "
             f"guest {statistics.median(f.guest_ms for _, f in frames):.2f} ms, "
             f"readback {statistics.median(f.readback_ms for _, f in frames):.2f} ms, "
             f"encode {statistics.median(f.encode_ms for _, f in frames):.2f} ms, "

@@ -300,7 +300,7 @@ class PendingFrame:
         if self._frame is None and self._error is None:
             try:
                 pixels, fmt, size, read_at = self._source.pixels()
-            except Exception as exc:  # noqa: BLE001 -- whatever failed, the caller gets a GuestError
+            except Exception as exc:  # whatever failed, the caller gets a GuestError
                 self._error = self._describe(exc)
             else:
                 self._frame = Frame(

@@ -87,7 +87,7 @@ class _Readback:
         waits = self._presenter.device.waits
         try:
             waits.wait_mapped(self._promise, PRESENT, guest_thread=guest_thread)
-        except Exception as exc:  # noqa: BLE001 -- kept for the consumer, as the present's error
+        except Exception as exc:  # kept for the consumer, as the present's error
             slot.broken = waits.timed_out
             self._error = exc
             self._presenter._finished(self)
@@ -95,7 +95,7 @@ class _Readback:
         try:
             pixels = slot.unpack(slot.buffer.read_mapped(copy=False))
             self._result = (pixels, slot.format, slot.size, self._copied.done_at or time.perf_counter())
-        except Exception as exc:  # noqa: BLE001 -- kept for the consumer, as a failed present
+        except Exception as exc:  # kept for the consumer, as a failed present
             self._error = GuestCallError(PRESENT, f"the frame could not be read back: {exc}")
         finally:
             slot.buffer.unmap()
@@ -193,7 +193,7 @@ class GpuPresenter:
                 raise GuestCallError(PRESENT, "no frame readback buffer is usable; the device was lost")
             try:
                 oldest.pixels(guest_thread=True)
-            except Exception:  # noqa: BLE001, S110 -- kept for that frame's consumer
+            except Exception:  # kept for that frame's consumer
                 pass
 
     def _finished(self, readback: _Readback) -> None:
@@ -226,7 +226,7 @@ class GpuPresenter:
         for readback in pending:
             try:
                 readback.pixels(guest_thread=True)
-            except Exception:  # noqa: BLE001, S110 -- kept for that frame's consumer
+            except Exception:  # kept for that frame's consumer
                 pass
 
     def _destroy_slots(self) -> None:

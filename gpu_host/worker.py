@@ -329,8 +329,17 @@ class AsyncGuestWorker:
         return True
 
     def kill(self) -> None:
+        """Kill the process (a hung worker); its end still arrives as a `WorkerExited`."""
         if self._process is not None and self._process.is_alive():
             self._process.kill()
+
+    def abort(self) -> None:
+        """Kill the process and drop the pipe at once, without waiting (when `stop` failed)."""
+        self.kill()
+        if self._reading is not None and not self._reading.done():
+            self._reading.cancel()
+        if self._writer is not None:
+            self._writer.close()
 
     async def stop(self, timeout: float = STOP_SECONDS) -> None:
         """Ask the worker to stop; kill it if it has not exited after `timeout` seconds. Always

@@ -9,8 +9,8 @@ Guests are folders holding an `app.py` (the module componentize-py wraps):
 Guests are built against the WIT the host implements, `gpu_host/wit/`.
 
 Folders whose names start with `_` are never guests. A guest set may have a shared library folder
-(`scenes/_lib` holding `scenekit.py`; `tests/guests/_lib` holding `guestkit.py`): a copy of it is
-put on the python path of every guest of that set (a second `-p` to componentize-py), so its
+(every set has `scenes/_lib`, holding `gfxkit.py`, the one helper module of all guests): a copy of it
+is put on the python path of every guest of that set (a second `-p` to componentize-py), so its
 modules can be imported by the guests' `app.py`.
 
 A guest folder may hold:
@@ -61,10 +61,10 @@ FILE_MODE = 0o644  # mkstemp makes 0600 files; outputs are ordinary build artefa
 # `build/`, which is setuptools' own.
 GUEST_SETS: tuple[tuple[str, str, str, str | None], ...] = (
     ("scenes", "<scenes.output_dir()>", "scenes", "scenes/_lib"),
-    ("tests/guests", ".guests/test-guests", "test-guests", "tests/guests/_lib"),
+    ("tests/guests", ".guests/test-guests", "test-guests", "scenes/_lib"),
     # Guest suites: one component holding many small programs, chosen by the guest's first argument
     # (tests/hostile, tests/conformance): one build instead of one per program.
-    ("tests", ".guests/test-suites", "test-suites", "tests/guests/_lib"),
+    ("tests", ".guests/test-suites", "test-suites", "scenes/_lib"),
 )
 _IGNORED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 
@@ -175,7 +175,8 @@ def discover(root: Path = ROOT, kinds: Iterable[str] | None = None) -> list[Gues
             folder = app.parent
             if folder.name.startswith("_"):
                 continue
-            guests.append(Guest(kind, folder.name, folder, out / f"{folder.name}.wasm", read_world(folder), lib))
+            component = out / f"{folder.name}.wasm"
+            guests.append(Guest(kind, folder.name, folder, component, read_world(folder), lib))
     return guests
 
 

@@ -14,8 +14,10 @@ from pathlib import Path
 from gpu_host import ComponentError, Limits, Runtime
 from gpu_host.events import EventError, load_script
 
+from . import options
 from .doctor import doctor
 from .encoder import CODECS, EncoderSettings
+from .options import parse_bitrate, parse_bytes, parse_size
 from .render import RenderJob, render, render_isolated
 from .scenes import DEFAULT_SCENE, build_scenes, builtin_scenes, resolve_scene, scene_summary
 from .server import IceServer, ServeConfig, serve
@@ -24,72 +26,33 @@ from .stream_task import WorkerConfig
 __all__ = ["limits_from_args", "main", "parse_bitrate", "parse_bytes", "parse_size"]
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """WIDTHxHEIGHT, each from 1 to 8192 (an argparse type)."""
-    try:
-        width, height = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}") from None
-    if not (1 <= width <= 8192 and 1 <= height <= 8192):
-        raise argparse.ArgumentTypeError("width and height must be between 1 and 8192")
-    return width, height
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value > 1000:
-        raise argparse.ArgumentTypeError("must be above 0 and at most 1000")
-    return value
-
-
-def parse_bytes(text: str) -> int:
-    """A size in bytes such as 512M, 2G or 65536 (K, M, G, T are powers of 1024; an argparse type)."""
-    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
-    body = text.strip().lower().removesuffix("ib").removesuffix("b")
-    scale = units.get(body[-1:], 1)
-    try:
-        value = int(float(body[:-1] if scale != 1 else body) * scale)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 2G, got {text!r}") from None
-    if value < 1 << 20:
-        raise argparse.ArgumentTypeError("a memory limit must be at least 1M")
-    return value
-
-
 def _add_limit_options(parser: argparse.ArgumentParser) -> None:
     """The guest's limits a user may need to change (docs/sandbox.md has them all)."""
     default = Limits()
     group = parser.add_argument_group("guest limits (docs/sandbox.md)")
     group.add_argument(
         "--cpu-seconds",
-        type=_positive_float,
+        type=options.SECONDS.number(float),
         default=default.cpu_seconds,
         help=f"seconds a guest may run without waiting for a frame (default {default.cpu_seconds:g})",
     )
     group.add_argument(
         "--memory",
-        type=parse_bytes,
+        type=options.memory,
         default=default.memory_bytes,
         metavar="SIZE",
         help=f"the guest's linear memory, e.g. 512M (default {default.memory_bytes >> 20}M)",
     )
     group.add_argument(
         "--gpu-memory",
-        type=parse_bytes,
+        type=options.gpu_memory,
         default=default.gpu_bytes,
         metavar="SIZE",
         help=f"bytes of GPU buffers and textures alive at once (default {default.gpu_bytes >> 20}M)",
     )
     group.add_argument(
         "--gpu-wait",
-        type=_positive_float,
+        type=options.SECONDS.number(float),
         default=default.gpu_wait_seconds,
         metavar="SECONDS",
         help="longest wait on the GPU; past it the guest ends and its device is lost "
@@ -119,10 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
         "scene", nargs="?", default=DEFAULT_SCENE, help="a built-in scene's name or a component path"
     )
     r.add_argument("-o", "--output", type=Path, required=True, help="OUT.mp4 (H.264) or a folder for PNGs")
-    r.add_argument("--frames", type=_positive_int, default=90, help="frames to render (default 90)")
+    r.add_argument(
+        "--frames", type=options.FRAMES.number(int), default=90, help="frames to render (default 90)"
+    )
     r.add_argument("--size", type=parse_size, default=(640, 360), help="surface size WxH (default 640x360)")
-    r.add_argument("--fps", type=_positive_float, default=30.0, help="virtual frame rate and video rate")
-    r.add_argument("--seed", type=int, default=0, help="seed of the guest's wasi:random (default 0)")
+    r.add_argument(
+        "--fps", type=options.FPS.number(float), default=30.0, help="virtual frame rate and video rate"
+    )
+    r.add_argument(
+        "--seed", type=options.SEED.number(int), default=0, help="seed of the guest's wasi:random (default 0)"
+    )
     r.add_argument("--events", type=Path, help="JSON-lines input script (docs/events.md)")
     r.add_argument(
         "--isolate",
@@ -150,11 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="stream a scene to browsers over WebRTC, one worker per viewer")
     s.add_argument("--scene", default=DEFAULT_SCENE, help="a built-in scene's name or a component path")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    s.add_argument(
+        "--port", type=options.PORT.number(int), default=8080, help="port (default 8080; 0: any free one)"
+    )
     s.add_argument(
         "--size", type=parse_size, default=(1280, 720), help="initial surface size (default 1280x720)"
     )
-    s.add_argument("--fps", type=_positive_float, default=30.0, help="frames per second (default 30)")
+    s.add_argument(
+        "--fps", type=options.FPS.number(float), default=30.0, help="frames per second (default 30)"
+    )
     s.add_argument("--codec", choices=CODECS, default="h264", help="video codec (default h264)")
     s.add_argument("--bitrate", type=parse_bitrate, default=4_000_000, help="target bitrate, e.g. 4M or 800k")
     s.add_argument(
@@ -166,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--ice-username", help="username for the TURN servers")
     s.add_argument("--ice-credential", help="credential for the TURN servers")
-    s.add_argument("--max-sessions", type=_positive_int, default=8, help="viewers at once (default 8)")
+    s.add_argument(
+        "--max-sessions", type=options.MAX_SESSIONS.number(int), default=8, help="viewers at once (default 8)"
+    )
     s.add_argument(
         "--record",
         type=Path,
@@ -175,20 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_limit_options(s)
     return parser
-
-
-def parse_bitrate(text: str) -> int:
-    """Bits per second, such as 4M or 800k, from 10k to 200M (an argparse type)."""
-    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:].lower(), 1)
-    try:
-        value = int(float(text[:-1] if scale != 1 else text) * scale)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected bits per second such as 4M or 800k, got {text!r}"
-        ) from None
-    if not 10_000 <= value <= 200_000_000:
-        raise argparse.ArgumentTypeError("bitrate must be between 10k and 200M")
-    return value
 
 
 def _serve(args: argparse.Namespace) -> int:

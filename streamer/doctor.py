@@ -1,4 +1,4 @@
-"""`streamer doctor`: what this machine gives guests (adapter, versions) and how much of the standard works."""
+"""`streamer doctor`: what this machine gives guests (adapter, versions), how much of the standard works."""
 
 from __future__ import annotations
 

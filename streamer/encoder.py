@@ -24,6 +24,7 @@ from av.video.frame import PictureType
 from gpu_host.frame import BT601, Colour, Frame, frame_rate
 
 from .av_frame import yuv_frame
+from .options import BITRATE, FPS
 
 VideoPacket: TypeAlias = "av.Packet[Stream]"  # what aiortc's packetizers read
 
@@ -49,10 +50,8 @@ class EncoderSettings:
     def __post_init__(self) -> None:
         if self.codec not in CODECS:
             raise ValueError(f"unknown codec {self.codec!r} (expected one of: {', '.join(CODECS)})")
-        if self.bitrate < 10_000:
-            raise ValueError(f"bitrate {self.bitrate} b/s is too low (at least 10000)")
-        if not 0 < self.fps <= 240:
-            raise ValueError(f"fps must be in (0, 240], got {self.fps}")
+        BITRATE.check(self.bitrate, "bitrate (b/s)")
+        FPS.check(self.fps, "fps")
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,7 @@ class Server:
         except OfferError as exc:
             await session.close(str(exc), cause="refused")
             return _error(400, str(exc))
-        except Exception as exc:  # noqa: BLE001 -- aiortc's SDP parser raises many kinds on bad input
+        except Exception as exc:  # aiortc's SDP parser raises many kinds on bad input
             log.info("offer refused: %r", exc)
             await session.close("bad offer", cause="refused")
             return _error(400, f"the SDP offer could not be used: {type(exc).__name__}: {exc}"[:300])

@@ -314,7 +314,7 @@ class Session:
             except Exception:
                 log.exception("session %s: stopping its worker failed; killing it", self.id)
                 if self.worker is not None:
-                    self.worker.kill()
+                    self.worker.abort()
             finally:
                 if self.worker is not None:
                     self.metrics.sessions.dec()

@@ -140,7 +140,7 @@ class InputRecording:
     def __init__(self, config: WorkerConfig) -> None:
         assert config.record_to is not None
         self.path = config.record_to
-        self._file = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 -- open for the session
+        self._file = open(self.path, "w", encoding="utf-8")  # open for the session
         width, height = config.size
         seed = "" if config.seed is None else f" --seed {config.seed}"
         self._file.write(

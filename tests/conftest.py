@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import wgpu
+from blockbuster import blockbuster_ctx
 
 from gpu_host import GuestComponent, GuestOptions, Runtime
 from scenes.build import build_all, scene_path, suite_path, test_guest_path
@@ -25,6 +26,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # even the check, for a machine that has the built guests but not componentize-py (a GPU box).
     if not os.environ.get("STREAMER_PREBUILT_GUESTS"):
         build_all()
+
+
+@pytest.fixture
+def blocking_guard() -> Iterator[None]:
+    """A blocking call (a sleep, a file or pipe read or write, a lock wait) made by the project's
+    own code on the thread of a running event loop fails the test: the server must stay
+    responsive while sessions start, stream and end. Used by the server's tests."""
+    with blockbuster_ctx(["streamer", "gpu_host"]):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -283,7 +283,8 @@ def test_stats_overlay_measures_input_to_photon(serve: Serve, open_page: Open) -
     assert all(0 < value < 2000 for value in latencies), latencies
     assert page.evaluate("window.streamerStats.lastMarker") == page.evaluate("window.streamer.seq") % 65536
     page.wait_for_function("document.getElementById('stat-latency').textContent.endsWith('ms')")
-    page.wait_for_function("document.getElementById('stat-fps').textContent !== '–'", timeout=5000)
+    no_value = "\u2013"  # the en dash the overlay shows before it has a figure
+    page.wait_for_function(f"document.getElementById('stat-fps').textContent !== '{no_value}'", timeout=5000)
 
     page.get_by_role("button", name="Stats").click()
     assert overlay.is_hidden()

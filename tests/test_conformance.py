@@ -329,7 +329,8 @@ def test_a_guest_flooding_uncaptured_errors_is_bounded_and_ended(runtime: Runtim
     seconds = time.monotonic() - started
     text = str(raised.value)
     assert text.startswith(
-        f"guest 'flood' failed in [method]gpu-device.create-buffer: more than {MAX_UNCAPTURED} uncaptured GPU errors"
+        "guest 'flood' failed in [method]gpu-device.create-buffer: "
+        f"more than {MAX_UNCAPTURED} uncaptured GPU errors"
     ), text
     assert guest.ctx.uncaptured_errors == MAX_UNCAPTURED + 1
     made = [json.loads(line)["made"] for line in captured.stdout()]

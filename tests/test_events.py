@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from gpu_host.wit import WIT_DIR
 from gpu_host.events import (
     KEYS,
     EventError,
@@ -24,6 +23,7 @@ from gpu_host.events import (
     load_script,
     parse_event,
 )
+from gpu_host.wit import WIT_DIR
 
 SURFACE_WIT = WIT_DIR / "deps" / "surface" / "surface.wit"
 

@@ -41,8 +41,10 @@ def test_render_interrupts_a_spinning_guest_at_the_cpu_limit(
 ) -> None:
     out = tmp_path / "frames"
     status = main(
-        ["render", str(build.test_guest_path("spin")), "-o", str(out), "--frames", "5", "--size", "32x24"]
-        + ["--cpu-seconds", "1"]
+        [
+            *("render", str(build.test_guest_path("spin")), "-o", str(out)),
+            *("--frames", "5", "--size", "32x24", "--cpu-seconds", "1"),
+        ]
     )
     assert status == 1
     assert capsys.readouterr().err.strip() == (

@@ -34,6 +34,8 @@ from streamer.session import SessionLimits
 from streamer.stream_task import WorkerConfig
 from streamer.viewer import ReceivedFrame, Viewer
 
+pytestmark = pytest.mark.usefixtures("blocking_guard")
+
 ORANGE = (255, 102, 0)
 CYAN = (0, 153, 255)
 SIZE = (160, 120)
@@ -428,7 +430,7 @@ def test_a_full_server_says_so() -> None:
         cfg = replace(config(), max_sessions=1)
         async with running(cfg) as (url, _server), Viewer(url) as viewer:
             await viewer.wait_frames(1)
-            with pytest.raises(RuntimeError, match="503.*full"):
+            with pytest.raises(RuntimeError, match=r"503.*full"):
                 await Viewer(url).connect()
 
     run(scenario)

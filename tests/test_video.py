@@ -176,5 +176,5 @@ def test_open_sink_picks_by_suffix(tmp_path: Path) -> None:
         assert isinstance(sink, Mp4Writer)
     with open_sink(tmp_path / "frames", 30, (16, 16)) as sink:
         assert isinstance(sink, PngFolderWriter)
-    with pytest.raises(ValueError, match="only .mp4"):
+    with pytest.raises(ValueError, match=r"only \.mp4"):
         open_sink(tmp_path / "a.webm", 30, (16, 16))

@@ -106,7 +106,8 @@ def test_an_error_no_scope_matches_is_uncaptured_and_the_guest_renders_on(
     stderr = [line for stream, line in captured.lines if stream == "stderr"]
     assert len(stderr) == 1, stderr
     assert stderr[0].startswith(
-        "uncaptured validation error in [method]gpu-device.create-shader-module: In wgpuDeviceCreateShaderModule"
+        "uncaptured validation error in [method]gpu-device.create-shader-module: "
+        "In wgpuDeviceCreateShaderModule"
     ), stderr
     for frame in frames:
         assert frame.rgb[10, 10].tolist() == [0, 255, 0]

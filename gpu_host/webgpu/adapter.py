@@ -140,7 +140,8 @@ class AdapterFunctions:
         if sum(1 for d in self.devices if d.native is not None and not d.destroyed) >= most:
             raise wit_error(
                 "operation-error",
-                f"the guest holds {most} GPU devices (Limits.gpu_devices); destroy one before requesting another",
+                f"the guest holds {most} GPU devices (Limits.gpu_devices); "
+                "destroy one before requesting another",
             )
         try:
             device = adapter.native.request_device_sync(

@@ -67,7 +67,8 @@ class UncapturedErrors:
         if now - self.last_summary >= SUMMARY_SECONDS:
             ctx.output.line(
                 "stderr",
-                f"{self.suppressed} more uncaptured errors ({ctx.uncaptured_errors} in all); the last: {line}",
+                f"{self.suppressed} more uncaptured errors ({ctx.uncaptured_errors} in all); "
+                f"the last: {line}",
             )
             self.suppressed, self.last_summary = 0, now
 

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 PROBES: dict[str, str | None] = {
     "readonly_and_readwrite_storage_textures": (
         "@group(0) @binding(0) var t: texture_storage_2d<r32float, read_write>;\n"
-        "@compute @workgroup_size(1) fn main() { textureStore(t, vec2<i32>(0), textureLoad(t, vec2<i32>(0))); }"
+        "@compute @workgroup_size(1) fn main() {\n"
+        "    textureStore(t, vec2<i32>(0), textureLoad(t, vec2<i32>(0)));\n}"
     ),
     "packed_4x8_integer_dot_product": "fn f() -> u32 { return dot4U8Packed(1u, 2u); }",
     "unrestricted_pointer_parameters": (

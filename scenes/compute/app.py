@@ -21,14 +21,15 @@ import random
 import struct
 
 import wit_world
-from scenekit import (
+from gfxkit import (
     Scene,
     begin_pass,
     bind_group,
-    buffer,
+    compute_pass,
     compute_pipeline,
     render_pipeline,
     shader,
+    writable_buffer,
     write_buffer,
 )
 from wit_world.imports import surface, webgpu
@@ -138,9 +139,9 @@ class Grid:
         params = struct.pack(
             "<4I2I2I", self.cols, self.rows, self.cell, 0, max(0, offset[0]), max(0, offset[1]), 0, 0
         )
-        uniform = buffer(device, len(params), usage.uniform(), "life params", params)
+        uniform = writable_buffer(device, len(params), usage.uniform(), "life params", params)
         size = 4 * self.cols * self.rows
-        self.buffers = [buffer(device, size, usage.storage(), f"life cells {i}") for i in range(2)]
+        self.buffers = [writable_buffer(device, size, usage.storage(), f"life cells {i}") for i in range(2)]
         step_layout, draw_layout = step.get_bind_group_layout(0), draw.get_bind_group_layout(0)
         self.steps = [bind_group(device, step_layout, [uniform, self.buffers[i], self.buffers[1 - i]], "step")
                       for i in range(2)]  # fmt: skip
@@ -173,7 +174,7 @@ class WitWorld(wit_world.WitWorld):
     def start(self) -> None:
         scene = Scene()
         device, queue = scene.device, scene.queue
-        step = compute_pipeline(device, shader(device, STEP_SHADER, "life step"), "step")
+        step = compute_pipeline(device, shader(device, STEP_SHADER, "life step"), "step", label="step")
         draw = render_pipeline(device, shader(device, DRAW_SHADER, "life draw"), scene.format, label="life")
         rng = random.Random(os.urandom(16))
         grid: Grid | None = None
@@ -198,11 +199,7 @@ class WitWorld(wit_world.WitWorld):
             rpass.set_bind_group(0, grid.draws[grid.current], None, None, None)
             rpass.draw(3, None, None, None)
             rpass.end()
-            cpass = encoder.begin_compute_pass(None)
-            cpass.set_pipeline(step)
-            cpass.set_bind_group(0, grid.steps[grid.current], None, None, None)
-            cpass.dispatch_workgroups((grid.cols + 7) // 8, (grid.rows + 7) // 8, None)
-            cpass.end()
+            compute_pass(encoder, step, grid.steps[grid.current], (grid.cols + 7) // 8, (grid.rows + 7) // 8)
             scene.submit(encoder)
             scene.present()
             grid.current ^= 1

@@ -20,12 +20,11 @@ import math
 import time
 
 import wit_world
-from scenekit import (
+from gfxkit import (
     Scene,
     background_pipeline,
     begin_pass,
     bind_group,
-    buffer,
     depth_texture,
     look_at,
     mat_chain,
@@ -36,8 +35,9 @@ from scenekit import (
     rotate_y,
     sampler,
     shader,
-    texture_2d,
+    texture,
     vertex_layout,
+    writable_buffer,
     write_texture,
 )
 from wit_world.imports import webgpu
@@ -140,13 +140,13 @@ class WitWorld(wit_world.WitWorld):
         device, queue = scene.device, scene.queue
         usage = webgpu.GpuBufferUsage
         vertex_data, index_data, index_count = cube_mesh()
-        vertices = buffer(device, len(vertex_data), usage.vertex(), "cube vertices", vertex_data)
-        indices = buffer(device, len(index_data), usage.index(), "cube indices", index_data)
-        uniforms = buffer(device, 160, usage.uniform(), "cube uniforms")
+        vertices = writable_buffer(device, len(vertex_data), usage.vertex(), "cube vertices", vertex_data)
+        indices = writable_buffer(device, len(index_data), usage.index(), "cube indices", index_data)
+        uniforms = writable_buffer(device, 160, usage.uniform(), "cube uniforms")
 
         tex_usage = webgpu.GpuTextureUsage.texture_binding() | webgpu.GpuTextureUsage.copy_dst()
-        checker = texture_2d(
-            device, TEXTURE_SIZE, TEXTURE_SIZE, webgpu.GpuTextureFormat.RGBA8UNORM, tex_usage, "checker"
+        checker = texture(
+            device, TEXTURE_SIZE, TEXTURE_SIZE, tex_usage, webgpu.GpuTextureFormat.RGBA8UNORM, label="checker"
         )
         write_texture(queue, checker, checker_pixels(TEXTURE_SIZE), TEXTURE_SIZE, TEXTURE_SIZE)
 

@@ -13,10 +13,11 @@ While no button is held the camera drifts slowly around the shape (yaw -= 0.15 r
 the host's clock); a drag holds it and turns from wherever the drift has brought it.
 
 Defined for tests: the camera starts at yaw 0 (on +z), pitch 0.35, distance 5.5, looking at the
-origin, where the shape sits (the cube, turned 0.6 rad about y, in colour COLOURS[0]). The shape's pixels are its
-colour times one grey lighting factor between 0.25 and 1 (no specular), so every pixel of it has
-the colour's proportions. A small white moon stays at (-1.5, -0.6, 1.6), front left of the shape
-at the start, over a grey checker floor at y = -1.35 that fades into a dark gradient.
+origin, where the shape sits (the cube, turned 0.6 rad about y, in colour COLOURS[0]). The shape's
+pixels are its colour times one grey lighting factor between 0.25 and 1 (no specular), so every
+pixel of it has the colour's proportions. A small white moon stays at (-1.5, -0.6, 1.6), front
+left of the shape at the start, over a grey checker floor at y = -1.35 that fades into a dark
+gradient.
 """
 
 import math
@@ -24,12 +25,11 @@ import time
 from collections.abc import Callable
 
 import wit_world
-from scenekit import (
+from gfxkit import (
     Scene,
     background_pipeline,
     begin_pass,
     bind_group,
-    buffer,
     depth_texture,
     identity,
     look_at,
@@ -44,6 +44,7 @@ from scenekit import (
     shader,
     translate,
     vertex_layout,
+    writable_buffer,
 )
 from wit_world.imports import webgpu
 
@@ -211,8 +212,10 @@ class WitWorld(wit_world.WitWorld):
             all_indices += indices
         vertex_data = pack_floats(all_vertices)
         index_data = b"".join(i.to_bytes(2, "little") for i in all_indices)
-        vertex_buffer = buffer(device, len(vertex_data), usage.vertex(), "orbit vertices", vertex_data)
-        index_buffer = buffer(device, len(index_data), usage.index(), "orbit indices", index_data)
+        vertex_buffer = writable_buffer(
+            device, len(vertex_data), usage.vertex(), "orbit vertices", vertex_data
+        )
+        index_buffer = writable_buffer(device, len(index_data), usage.index(), "orbit indices", index_data)
 
         module = shader(device, SHADER, "orbit")
         f32x3 = webgpu.GpuVertexFormat.FLOAT32X3
@@ -233,11 +236,14 @@ class WitWorld(wit_world.WitWorld):
         background = background_pipeline(device, scene.format, TOP, BOTTOM, depth=True)
         # One uniform buffer and bind group per draw: the shape, the moon, the floor.
         uniforms = [
-            buffer(device, UNIFORM_SIZE, usage.uniform(), name) for name in ("shape", "moon", "floor")
+            writable_buffer(device, UNIFORM_SIZE, usage.uniform(), name)
+            for name in ("shape", "moon", "floor")
         ]
         groups = [
             bind_group(device, pipeline.get_bind_group_layout(0), [uniform], "orbit")
-            for pipeline, uniform in zip((shape_pipeline, shape_pipeline, floor_pipeline), uniforms)
+            for pipeline, uniform in zip(
+                (shape_pipeline, shape_pipeline, floor_pipeline), uniforms, strict=True
+            )
         ]
 
         camera = Camera()

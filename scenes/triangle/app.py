@@ -5,7 +5,7 @@ orange (1.0, 0.4, 0.0) and, after an odd number of clicks, cyan (0.0, 0.6, 1.0).
 """
 
 import wit_world
-from scenekit import Scene, begin_pass, render_pipeline, shader
+from gfxkit import Scene, begin_pass, render_pipeline, shader
 
 SHADER = """
 @vertex

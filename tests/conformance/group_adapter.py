@@ -1,7 +1,7 @@
 """adapter: the adapter, device, limits and features (values compared with wgpu-py on the host)."""
 
 from componentize_py_types import Err
-from kit import Group, err_kind, wit_enum
+from gfxkit import Group, err_kind, wit_enum
 from wit_world.imports import webgpu as W
 
 

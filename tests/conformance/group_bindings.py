@@ -2,7 +2,7 @@
 
 import struct
 
-from kit import BU, Group, buffer_binding
+from gfxkit import BU, Group, buffer_binding
 from wit_world.imports import webgpu as W
 
 DYNAMIC = """

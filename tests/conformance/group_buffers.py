@@ -3,7 +3,7 @@
 import struct
 
 from componentize_py_types import Err
-from kit import BU, Group, err_kind, wit_enum
+from gfxkit import BU, Group, err_kind, wit_enum
 from wit_world.imports import webgpu as W
 
 

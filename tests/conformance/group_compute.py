@@ -2,7 +2,7 @@
 
 import struct
 
-from kit import BU, Group
+from gfxkit import BU, Group
 from wit_world.imports import webgpu as W
 
 COUNT = """

@@ -7,15 +7,11 @@ Uncaptured errors here: exactly two (UNCAPTURED below), each a line on stderr th
 import struct
 
 from componentize_py_types import Err
+from gfxkit import BU, Group, described, err_kind, wit_enum
 from group_shaders import BAD, messages
-from kit import BU, Group, err_kind, wit_enum
 from wit_world.imports import webgpu as W
 
 UNCAPTURED = 2
-
-
-def described(error: W.GpuError | None) -> object:
-    return None if error is None else [type(error.kind()).__name__, error.message()]
 
 
 def run(adapter: W.GpuAdapter, device: W.GpuDevice) -> None:

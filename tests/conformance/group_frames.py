@@ -4,8 +4,7 @@ Frame n: the left half is cleared red, then the right half drawn with a pipeline
 constants are r = 0, g = n / 10 (clamped): green grows by about 25 a frame.
 """
 
-from guestkit import next_frame
-from kit import FULLSCREEN, Group, color_pass, render_descriptor, wit_enum
+from gfxkit import FULLSCREEN, Group, begin_pass, next_frame, render_descriptor, wit_enum
 from wit_world.imports import graphics_context, surface
 from wit_world.imports import webgpu as W
 
@@ -30,7 +29,7 @@ def run(device: W.GpuDevice, canvas: surface.Surface, context: graphics_context.
         descriptor.fragment.constants = constants  # type: ignore[union-attr]
         pipeline = device.create_render_pipeline(descriptor)
         encoder = g.encoder()
-        rpass = color_pass(encoder, texture.create_view(None), (1.0, 0.0, 0.0, 1.0))
+        rpass = begin_pass(encoder, texture.create_view(None), (1.0, 0.0, 0.0))
         rpass.set_pipeline(pipeline)
         rpass.set_scissor_rect(width // 2, 0, width - width // 2, height)
         rpass.draw(3, None, None, None)

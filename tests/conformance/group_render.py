@@ -2,7 +2,7 @@
 
 import struct
 
-from kit import BU, FULLSCREEN, TU, Group, color_pass, render_descriptor, wit_enum
+from gfxkit import BU, FULLSCREEN, TU, Group, begin_pass, render_descriptor, wit_enum
 from wit_world.imports import webgpu as W
 
 DEPTH = W.GpuTextureFormat.DEPTH32FLOAT
@@ -37,38 +37,13 @@ def run(adapter: W.GpuAdapter, device: W.GpuDevice) -> None:
     g.check("query-set-getters", query_getters)
 
     def occlusion() -> list[int]:
-        depth_state = W.GpuDepthStencilState(
-            format=DEPTH,
-            depth_write_enabled=True,
-            depth_compare=W.GpuCompareFunction.LESS,
-            stencil_front=None,
-            stencil_back=None,
-            stencil_read_mask=None,
-            stencil_write_mask=None,
-            depth_bias=None,
-            depth_bias_slope_scale=None,
-            depth_bias_clamp=None,
-        )
-        pipeline = device.create_render_pipeline(render_descriptor(module, depth=depth_state))
+        pipeline = device.create_render_pipeline(render_descriptor(module, depth=True))
         target = g.texture(8, 8, TU.render_attachment())
         depth = g.texture(8, 8, TU.render_attachment(), fmt=DEPTH)
         queries = query_set(device, W.GpuQueryType.OCCLUSION, 4)
         encoder = g.encoder()
-        rpass = color_pass(
-            encoder,
-            target.create_view(None),
-            occlusion=queries,
-            depth=W.GpuRenderPassDepthStencilAttachment(
-                view=depth.create_view(None),
-                depth_clear_value=1.0,
-                depth_load_op=W.GpuLoadOp.CLEAR,
-                depth_store_op=W.GpuStoreOp.STORE,
-                depth_read_only=None,
-                stencil_clear_value=None,
-                stencil_load_op=None,
-                stencil_store_op=None,
-                stencil_read_only=None,
-            ),
+        rpass = begin_pass(
+            encoder, target.create_view(None), depth=depth.create_view(None), occlusion=queries
         )
         rpass.set_pipeline(pipeline)
         rpass.set_scissor_rect(0, 0, 2, 2)
@@ -104,7 +79,7 @@ def run(adapter: W.GpuAdapter, device: W.GpuDevice) -> None:
         queries = query_set(timed, W.GpuQueryType.TIMESTAMP, 4)
         target = t.texture(8, 8, TU.render_attachment())
         encoder = t.encoder()
-        color_pass(
+        begin_pass(
             encoder,
             target.create_view(None),
             timestamps=W.GpuRenderPassTimestampWrites(
@@ -147,7 +122,7 @@ def run(adapter: W.GpuAdapter, device: W.GpuDevice) -> None:
         recorded = encoder_b.finish(W.GpuRenderBundleDescriptor(label="bundle"))
         target = g.texture(4, 4, TU.render_attachment() | TU.copy_src())
         encoder = g.encoder()
-        rpass = color_pass(encoder, target.create_view(None), (1.0, 0.0, 0.0, 1.0))
+        rpass = begin_pass(encoder, target.create_view(None), (1.0, 0.0, 0.0))
         rpass.set_scissor_rect(0, 0, 2, 4)  # a bundle does not reset the pass's scissor
         rpass.execute_bundles([recorded])
         rpass.end()
@@ -169,7 +144,7 @@ def run(adapter: W.GpuAdapter, device: W.GpuDevice) -> None:
         indices = g.buffer_with(struct.pack("<4H", 0, 1, 2, 0), BU.index())
         target = g.texture(6, 1, TU.render_attachment() | TU.copy_src())
         encoder = g.encoder()
-        rpass = color_pass(encoder, target.create_view(None), (1.0, 0.0, 0.0, 1.0))
+        rpass = begin_pass(encoder, target.create_view(None), (1.0, 0.0, 0.0))
         rpass.set_pipeline(pipeline)
         rpass.set_index_buffer(indices, W.GpuIndexFormat.UINT16, None, None)
         for column, draw in enumerate(
@@ -193,7 +168,7 @@ def run(adapter: W.GpuAdapter, device: W.GpuDevice) -> None:
         msaa = g.texture(4, 4, TU.render_attachment(), samples=4)
         resolved = g.texture(4, 4, TU.render_attachment() | TU.copy_src())
         encoder = g.encoder()
-        rpass = color_pass(encoder, msaa.create_view(None), resolve=resolved.create_view(None))
+        rpass = begin_pass(encoder, msaa.create_view(None), resolve=resolved.create_view(None))
         rpass.set_pipeline(pipeline)
         rpass.draw(3, None, None, None)
         rpass.end()

@@ -1,7 +1,7 @@
 """shaders: compilation info (naga's location parsed), pipeline constants by effect, async creation."""
 
 from componentize_py_types import Err
-from kit import BU, Group, buffer_binding, compute_descriptor, err_kind, render_descriptor, wit_enum
+from gfxkit import BU, Group, buffer_binding, compute_descriptor, err_kind, render_descriptor, wit_enum
 from wit_world.imports import webgpu as W
 
 # The error is `undefined_name` on line 4: the test finds its line, column and offset in this text.
@@ -38,7 +38,8 @@ LANGUAGE = {
     ),
     "texture_and_sampler_let": (
         "@group(0) @binding(0) var s: sampler;\n@group(0) @binding(1) var t: texture_2d<f32>;\n"
-        "@fragment fn main() -> @location(0) vec4<f32> { let x = s; return textureSample(t, x, vec2<f32>(0.5)); }"
+        "@fragment fn main() -> @location(0) vec4<f32> { let x = s; "
+        "return textureSample(t, x, vec2<f32>(0.5)); }"
     ),
     "texture_formats_tier1": (
         "@group(0) @binding(0) var t: texture_storage_2d<rg8unorm, write>;\n"

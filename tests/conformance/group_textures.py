@@ -2,7 +2,7 @@
 
 import struct
 
-from kit import BU, TU, Group, buffer_binding, color_pass, extent, texel_copy, wit_enum
+from gfxkit import BU, TU, Group, begin_pass, buffer_binding, extent, texel_copy, wit_enum
 from wit_world.imports import webgpu as W
 
 SAMPLE = """
@@ -64,7 +64,7 @@ def run(device: W.GpuDevice) -> None:
             )
         )
         encoder = g.encoder()
-        color_pass(encoder, view, (0.0, 0.0, 1.0, 1.0)).end()
+        begin_pass(encoder, view, (0.0, 0.0, 1.0)).end()
         g.submit(encoder)
         return [g.read_texture(array, 1, 1, 0, 0).hex(), g.read_texture(array, 1, 1, 0, 1).hex()]
 

@@ -7,8 +7,7 @@ names and lines). Checks: `syntax`, `long_line` (value: [kind, the message's len
 character]), `too_big`.
 """
 
-from gpukit import caught, check, present_forever, report, shader
-from guestkit import setup
+from gfxkit import caught, check, present_forever, report, setup, shader
 
 
 def run() -> None:

@@ -6,8 +6,7 @@ validation error the guest's scope captures (wgpu raises these; the process must
 Checks: `wrong_resource`, `wrong_usage`, `wrong_layout`.
 """
 
-from gpukit import BU, TU, buffer, check, present_forever, shader, texture
-from guestkit import setup
+from gfxkit import BU, TU, buffer, check, present_forever, setup, shader, texture
 from wit_world.imports import webgpu as W
 
 COMPUTE = """

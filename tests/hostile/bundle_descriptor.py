@@ -6,8 +6,7 @@ validation error of `create-render-bundle-encoder` (an invalid encoder, whose `f
 validation error too). Checks: `samples_0`, `samples_64`, `nine_colors`, `finish_invalid`.
 """
 
-from gpukit import RGBA8, check, present_forever
-from guestkit import setup
+from gfxkit import RGBA8, check, present_forever, setup
 from wit_world.imports import webgpu as W
 
 

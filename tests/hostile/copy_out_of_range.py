@@ -6,8 +6,7 @@ guest's scope captures; nothing is written out of bounds and the process lives o
 Checks: `buffer_copy`, `queue_write`, `texture_copy`.
 """
 
-from gpukit import BU, TU, buffer, check, present_forever, submit, texture
-from guestkit import setup
+from gfxkit import BU, TU, buffer, check, present_forever, setup, submit, texture
 from wit_world.imports import webgpu as W
 
 
@@ -19,7 +18,7 @@ def run() -> None:
     def buffer_copy() -> None:
         encoder = device.create_command_encoder(None)
         encoder.copy_buffer_to_buffer(large, 0, small, 128, 512)
-        submit(device, encoder.finish(None))
+        submit(device.queue(), encoder)
 
     check(device, "buffer_copy", buffer_copy)
     check(
@@ -36,7 +35,7 @@ def run() -> None:
             W.GpuTexelCopyBufferInfo(buffer=large, offset=None, bytes_per_row=256, rows_per_image=None),
             W.GpuExtent3D(width=64, height=64, depth_or_array_layers=1),
         )
-        submit(device, encoder.finish(None))
+        submit(device.queue(), encoder)
 
     check(device, "texture_copy", texture_copy)
     present_forever(device, canvas, context)

@@ -9,8 +9,7 @@ Checks: `deep`, `long_chain`, `swizzles`, `else_ifs` (the errors), `within_limit
 `chain_at_limit`, `else_ifs_at_limit` (null).
 """
 
-from gpukit import check, present_forever, shader
-from guestkit import setup
+from gfxkit import check, present_forever, setup, shader
 
 
 def nested(depth: int) -> str:

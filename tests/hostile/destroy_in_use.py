@@ -14,8 +14,7 @@ class of reading a mapped range after destroying the buffer, which would abort t
 from collections.abc import Callable
 
 from componentize_py_types import Err
-from gpukit import BU, RGBA8, TU, buffer, check, present_forever, render_pass, report, shader, submit, texture
-from guestkit import setup
+from gfxkit import BU, RGBA8, TU, begin_pass, buffer, check, present_forever, report, setup, shader, texture
 from wit_world.imports import webgpu as W
 
 COMPUTE = "@compute @workgroup_size(1) fn main() {}"
@@ -75,19 +74,19 @@ def run() -> None:
         record(encoder)
         commands = encoder.finish(None)
         spoil()
-        check(device, name, lambda: submit(device, commands))
+        check(device, name, lambda: device.queue().submit([commands]))
 
     source, target = buffer(device, 256, copyable, label="source"), buffer(device, 256, copyable)
     after("copy_source", lambda e: e.copy_buffer_to_buffer(source, 0, target, 0, 16), source.destroy)
 
     frame = texture(device, 4, 4, attach, label="attachment")
-    after("attachment", lambda e: render_pass(e, frame.create_view(None)).end(), frame.destroy)
+    after("attachment", lambda e: begin_pass(e, frame.create_view(None)).end(), frame.destroy)
 
     msaa = texture(device, 4, 4, TU.render_attachment(), samples=4)
     resolve = texture(device, 4, 4, attach, label="resolve")
     after(
         "resolve_target",
-        lambda e: render_pass(e, msaa.create_view(None), resolve.create_view(None)).end(),
+        lambda e: begin_pass(e, msaa.create_view(None), resolve=resolve.create_view(None)).end(),
         resolve.destroy,
     )
 
@@ -114,7 +113,7 @@ def run() -> None:
     vertices = buffer(device, 256, BU.vertex(), label="vertices")
 
     def vertex(encoder: W.GpuCommandEncoder) -> None:
-        rpass = render_pass(encoder, canvas_texture.create_view(None))
+        rpass = begin_pass(encoder, canvas_texture.create_view(None))
         rpass.set_vertex_buffer(0, vertices, None, None)
         rpass.end()
 
@@ -122,7 +121,7 @@ def run() -> None:
     indices = buffer(device, 256, BU.index(), label="indices")
 
     def index(encoder: W.GpuCommandEncoder) -> None:
-        rpass = render_pass(encoder, canvas_texture.create_view(None))
+        rpass = begin_pass(encoder, canvas_texture.create_view(None))
         rpass.set_index_buffer(indices, W.GpuIndexFormat.UINT16, None, None)
         rpass.end()
 
@@ -196,7 +195,7 @@ def run() -> None:
     bundle = bundle_encoder.finish(None)
 
     def execute(encoder: W.GpuCommandEncoder) -> None:
-        rpass = render_pass(encoder, canvas_texture.create_view(None))
+        rpass = begin_pass(encoder, canvas_texture.create_view(None))
         rpass.execute_bundles([bundle])
         rpass.end()
 

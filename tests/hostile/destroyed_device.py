@@ -8,8 +8,7 @@ untouched and renders on. Checks: `submit`, `bundle`, `map` (the error kind clas
 """
 
 from componentize_py_types import Err
-from gpukit import BU, RGBA8, buffer, check, present_forever, report
-from guestkit import setup
+from gfxkit import BU, RGBA8, buffer, check, present_forever, report, setup
 from wit_world.imports import webgpu as W
 
 

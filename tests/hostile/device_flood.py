@@ -7,8 +7,7 @@ thread per request. Checks: `held` (how many it got, the limit), `refused` ([kin
 """
 
 from componentize_py_types import Err
-from gpukit import present_forever, report
-from guestkit import setup
+from gfxkit import present_forever, report, setup
 from wit_world.imports import webgpu as W
 
 

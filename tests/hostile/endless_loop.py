@@ -8,8 +8,7 @@ because the budget is spent. Checks: `counts` (the 64 counts, each the limit), `
 (null: the guest's own text compiled; its error would name its own lines).
 """
 
-from gpukit import BU, buffer, caught, dispatch, present_forever, report, shader
-from guestkit import setup
+from gfxkit import BU, buffer, caught, dispatch, present_forever, report, setup, shader
 from wit_world.imports import webgpu as W
 
 SHADER = """

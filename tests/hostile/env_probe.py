@@ -9,7 +9,7 @@ The host gives no environment (unless `GuestOptions.env` says otherwise), only t
 import os
 import sys
 
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import clear, emit, next_frame, setup
 
 
 def run() -> None:

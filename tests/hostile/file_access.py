@@ -9,7 +9,7 @@ and ends.
 import os
 from collections.abc import Callable
 
-from guestkit import clear, emit_attempts, next_frame, setup
+from gfxkit import clear, emit_attempts, next_frame, setup
 
 
 def write_file() -> str:

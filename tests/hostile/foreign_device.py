@@ -6,8 +6,7 @@ must be a validation error naming the object that belongs to another device.
 Checks: `copy`, `submit`, `bind_group`.
 """
 
-from gpukit import BU, buffer, check, present_forever, submit
-from guestkit import setup
+from gfxkit import BU, buffer, check, present_forever, setup, submit
 from wit_world.imports import webgpu as W
 
 
@@ -22,11 +21,11 @@ def run() -> None:
     def copy() -> None:
         encoder = device.create_command_encoder(None)
         encoder.copy_buffer_to_buffer(theirs, 0, mine, 0, 16)
-        submit(device, encoder.finish(None))
+        submit(device.queue(), encoder)
 
     check(device, "copy", copy)
     commands = other.create_command_encoder(None).finish(None)
-    check(device, "submit", lambda: submit(device, commands))
+    check(device, "submit", lambda: device.queue().submit([commands]))
     layout = device.create_bind_group_layout(
         W.GpuBindGroupLayoutDescriptor(
             entries=[

@@ -6,7 +6,7 @@ table before any host code runs, so the call traps; the host must end the guest 
 Prints `{"forging": HANDLE, "attributes": [...]}` first.
 """
 
-from guestkit import emit
+from gfxkit import emit
 from wit_world.imports import poll, surface
 
 

@@ -8,8 +8,7 @@ Checks: `buffers` ([count made, error]), `after_destroy` (null: one more fits ag
 `uncaptured_kind` (a validation scope does not catch it: null), `samplers` ([count, error]).
 """
 
-from gpukit import BU, OUT_OF_MEMORY, VALIDATION, buffer, caught, present_forever, report
-from guestkit import setup
+from gfxkit import BU, OUT_OF_MEMORY, VALIDATION, buffer, caught, described, present_forever, report, setup
 from wit_world.imports import webgpu as W
 
 MiB = 1 << 20
@@ -22,8 +21,7 @@ def run() -> None:
     while error is None and len(made) < 1000:
         device.push_error_scope(OUT_OF_MEMORY)
         made.append(buffer(device, MiB, BU.copy_dst()))
-        popped = device.pop_error_scope()
-        error = None if popped is None else [type(popped.kind()).__name__, popped.message()]
+        error = described(device.pop_error_scope())
     report("buffers", [len(made) - 1, error])
     made.pop()  # the invalid one
     made.pop().destroy()
@@ -41,8 +39,7 @@ def run() -> None:
     while error is None and len(samplers) < 100_000:
         device.push_error_scope(OUT_OF_MEMORY)
         samplers.append(device.create_sampler(None))
-        popped = device.pop_error_scope()
-        error = None if popped is None else [type(popped.kind()).__name__, popped.message()]
+        error = described(device.pop_error_scope())
     report("samplers", [len(samplers) - 1, error])
     samplers.clear()
     made.clear()

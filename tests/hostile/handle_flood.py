@@ -6,7 +6,7 @@ handles (Limits.handles) ...`), then free every buffer: the GPU objects return t
 Prints `{"created": N}` every 100 buffers.
 """
 
-from guestkit import emit, setup
+from gfxkit import emit, setup
 from wit_world.imports import webgpu
 
 

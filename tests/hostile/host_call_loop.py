@@ -5,7 +5,7 @@ device limit, and it never blocks. Host calls are not waits: the host must inter
 `Limits.cpu_seconds` like a guest spinning in wasm, with the same one line.
 """
 
-from guestkit import clear, next_frame, setup
+from gfxkit import clear, next_frame, setup
 
 
 def run() -> None:

@@ -5,8 +5,7 @@ The first must be a validation error naming the limit, the second an out-of-memo
 before wgpu allocates anything. Checks: `too_wide`, `too_big`.
 """
 
-from gpukit import OUT_OF_MEMORY, TU, check, present_forever, texture
-from guestkit import setup
+from gfxkit import OUT_OF_MEMORY, TU, check, present_forever, setup, texture
 from wit_world.imports import webgpu as W
 
 

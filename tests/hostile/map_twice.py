@@ -7,8 +7,7 @@ must return the WIT `err`s; the first mapping stays usable. Checks: `first` ("ok
 """
 
 from componentize_py_types import Err
-from gpukit import BU, buffer, present_forever, report
-from guestkit import setup
+from gfxkit import BU, buffer, present_forever, report, setup
 from wit_world.imports import webgpu as W
 
 

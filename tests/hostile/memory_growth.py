@@ -6,7 +6,7 @@ guest), so Python raises MemoryError, which the program catches. It frees the bl
 guest that hits the limit and handles it keeps running; the host is unaffected.
 """
 
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import clear, emit, next_frame, setup
 
 BLOCK = 1 << 20
 

@@ -11,8 +11,7 @@ runs the next guest in a fresh worker. Run it only in a worker process, never in
 
 import os
 
-from gpukit import BU, buffer, dispatch
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import BU, buffer, clear, dispatch, emit, next_frame, setup
 from wit_world.imports import webgpu as W
 
 SHADER = """

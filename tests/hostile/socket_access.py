@@ -9,7 +9,7 @@ one frame cleared to blue and ends.
 import socket
 from collections.abc import Callable
 
-from guestkit import clear, emit_attempts, next_frame, setup
+from gfxkit import clear, emit_attempts, next_frame, setup
 
 
 def tcp_connect() -> str:

@@ -5,7 +5,7 @@ and end it with one line: `guest 'NAME' ran for more than N s without waiting
 (Limits.cpu_seconds); it was interrupted`.
 """
 
-from guestkit import clear, next_frame, setup
+from gfxkit import clear, next_frame, setup
 
 
 def run() -> None:

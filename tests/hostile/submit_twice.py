@@ -6,8 +6,7 @@ error. The others are validation errors from wgpu. Checks: `submit_twice`, `fini
 `record_after_finish`.
 """
 
-from gpukit import BU, buffer, check, present_forever
-from guestkit import setup
+from gfxkit import BU, buffer, check, present_forever, setup
 
 
 def run() -> None:

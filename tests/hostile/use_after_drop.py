@@ -9,7 +9,7 @@ line. Prints `{"handle": N}` before the drop.
 
 import copy
 
-from guestkit import emit
+from gfxkit import emit
 from wit_world.imports import surface
 
 

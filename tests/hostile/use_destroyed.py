@@ -6,16 +6,8 @@ host refuses it itself). Prints `{"write": [KIND, MESSAGE] or null, "submit": [K
 the errors popped from the scopes, then presents frames cleared to blue forever.
 """
 
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import clear, described, emit, next_frame, setup
 from wit_world.imports import webgpu
-
-
-def popped(device: webgpu.GpuDevice) -> list[str] | None:
-    """[kind, message] of the error the innermost scope caught (kind: `GpuErrorKind_...`)."""
-    error = device.pop_error_scope()
-    if error is None:
-        return None
-    return [type(error.kind()).__name__, error.message()]
 
 
 def run() -> None:
@@ -30,12 +22,12 @@ def run() -> None:
     buffer.destroy()
     device.push_error_scope(webgpu.GpuErrorFilter.VALIDATION)
     device.queue().write_buffer_with_copy(buffer, 0, bytes(16), None, None)
-    write = popped(device)
+    write = described(device.pop_error_scope())
     device.push_error_scope(webgpu.GpuErrorFilter.VALIDATION)
     encoder = device.create_command_encoder(None)
     encoder.copy_buffer_to_buffer(buffer, 0, other, 0, 16)
     device.queue().submit([encoder.finish(None)])
-    submit = popped(device)
+    submit = described(device.pop_error_scope())
     emit(write=write, submit=submit)
     frame_ready = canvas.subscribe_frame()
     while True:

@@ -5,8 +5,7 @@ the rest without a word. The host must refuse the source as a validation error n
 Check: `nul`.
 """
 
-from gpukit import check, present_forever, shader
-from guestkit import setup
+from gfxkit import check, present_forever, setup, shader
 
 
 def run() -> None:

@@ -7,8 +7,7 @@ The write outside the mapped range must be the WIT `range-error` and the write a
 """
 
 from componentize_py_types import Err
-from gpukit import BU, buffer, present_forever, report
-from guestkit import setup
+from gfxkit import BU, buffer, present_forever, report, setup
 from wit_world.imports import webgpu as W
 
 

@@ -52,7 +52,7 @@ import struct
 from collections.abc import Callable
 
 import wit_world
-from guestkit import begin_clear_pass, next_frame
+from gfxkit import begin_pass, next_frame
 from wit_world.imports import graphics_context, surface, webgpu
 
 NO_EXPECTED = object()
@@ -91,7 +91,7 @@ def check(name: str, get: Callable[[], object], expected: object = NO_EXPECTED) 
         if expected is not NO_EXPECTED:
             line["expected"] = expected
         text = json.dumps(line)
-    except Exception as error:  # noqa: BLE001 - a probe reports every failure and goes on
+    except Exception as error:
         print(json.dumps({"check": name, "error": f"{type(error).__name__}: {error}"}), flush=True)
         return None
     print(text, flush=True)
@@ -274,9 +274,12 @@ class WitWorld(wit_world.WitWorld):
             out = buffer(device, 1024, usage.map_read() | usage.copy_dst(), False, "texture readback")
             encoder = device.create_command_encoder(None)
             encoder.copy_texture_to_buffer(
-                origin, webgpu.GpuTexelCopyBufferInfo(buffer=out, offset=None, bytes_per_row=256, rows_per_image=None),
+                origin,
+                webgpu.GpuTexelCopyBufferInfo(
+                    buffer=out, offset=None, bytes_per_row=256, rows_per_image=None
+                ),
                 extent,
-            )  # fmt: skip
+            )
             queue.submit([encoder.finish(None)])
             data = bytes.fromhex(read_all(queue, out))
             return b"".join(data[256 * row : 256 * row + 16] for row in range(4)).hex()
@@ -328,7 +331,7 @@ class WitWorld(wit_world.WitWorld):
                 )
                 check("frame_texture_format", lambda t=target: enum_name(t.format()), "rgba8unorm")
             encoder = device.create_command_encoder(None)
-            rpass = begin_clear_pass(encoder, target, (0.0, 0.0, 0.0))
+            rpass = begin_pass(encoder, target.create_view(None), (0.0, 0.0, 0.0))
             rpass.set_pipeline(full)
             rpass.set_bind_group(0, full_group, None, None, None)
             rpass.draw(3, None, None, None)

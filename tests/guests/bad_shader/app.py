@@ -8,7 +8,7 @@ uncaptured device error) is the host's choice and what its tests check.
 """
 
 import wit_world
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import clear, emit, next_frame, setup
 from wit_world.imports import webgpu
 
 BAD_WGSL = """

@@ -13,7 +13,7 @@ import os
 import time
 
 import wit_world
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import clear, emit, next_frame, setup
 
 
 class WitWorld(wit_world.WitWorld):

@@ -7,7 +7,7 @@ Prints {"event": "destroyed", "frame": N} after each destroy() and {"event": "pr
 """
 
 import wit_world
-from guestkit import emit, next_frame, setup
+from gfxkit import emit, next_frame, setup
 from wit_world.imports import webgpu
 
 

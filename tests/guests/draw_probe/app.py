@@ -38,7 +38,7 @@ import json
 import struct
 
 import wit_world
-from guestkit import begin_clear_pass, next_frame, setup
+from gfxkit import begin_pass, next_frame, setup
 from wit_world.imports import webgpu as W
 
 SHADER = """
@@ -91,8 +91,10 @@ class Probe:
 
     def buffer(self, usage: int, data: bytes) -> W.GpuBuffer:
         out = self.device.create_buffer(
-            W.GpuBufferDescriptor(size=len(data), usage=usage | W.GpuBufferUsage.copy_dst(), mapped_at_creation=None, label=None)
-        )  # fmt: skip
+            W.GpuBufferDescriptor(
+                size=len(data), usage=usage | W.GpuBufferUsage.copy_dst(), mapped_at_creation=None, label=None
+            )
+        )
         self.queue.write_buffer_with_copy(out, 0, data, None, None)
         return out
 
@@ -112,8 +114,13 @@ class Probe:
 
     def map_read(self, source: W.GpuBuffer, size: int, encoder: W.GpuCommandEncoder) -> bytes:
         out = self.device.create_buffer(
-            W.GpuBufferDescriptor(size=size, usage=W.GpuBufferUsage.map_read() | W.GpuBufferUsage.copy_dst(), mapped_at_creation=None, label=None)
-        )  # fmt: skip
+            W.GpuBufferDescriptor(
+                size=size,
+                usage=W.GpuBufferUsage.map_read() | W.GpuBufferUsage.copy_dst(),
+                mapped_at_creation=None,
+                label=None,
+            )
+        )
         encoder.copy_buffer_to_buffer(source, 0, out, 0, size)
         self.queue.submit([encoder.finish(None)])
         out.map_async(W.GpuMapMode.read(), None, None)
@@ -125,12 +132,17 @@ class Probe:
         """Clear a new 8x8 target, let `record(pass)` draw, read the pixels back (256 bytes, hex)."""
         texture = self.target()
         encoder = self.device.create_command_encoder(None)
-        rpass = begin_clear_pass(encoder, texture, (0.0, 0.0, 0.0))
+        rpass = begin_pass(encoder, texture.create_view(None), (0.0, 0.0, 0.0))
         record(rpass)
         rpass.end()
         staging = self.device.create_buffer(
-            W.GpuBufferDescriptor(size=256 * 8, usage=W.GpuBufferUsage.copy_src() | W.GpuBufferUsage.copy_dst(), mapped_at_creation=None, label=None)
-        )  # fmt: skip
+            W.GpuBufferDescriptor(
+                size=256 * 8,
+                usage=W.GpuBufferUsage.copy_src() | W.GpuBufferUsage.copy_dst(),
+                mapped_at_creation=None,
+                label=None,
+            )
+        )
         encoder.copy_texture_to_buffer(
             W.GpuTexelCopyTextureInfo(texture=texture, mip_level=None, origin=None, aspect=None),
             W.GpuTexelCopyBufferInfo(buffer=staging, offset=None, bytes_per_row=256, rows_per_image=None),
@@ -160,7 +172,9 @@ def pipeline(device: W.GpuDevice, module: W.GpuShaderModule) -> W.GpuRenderPipel
     )
     return device.create_render_pipeline(
         W.GpuRenderPipelineDescriptor(
-            vertex=W.GpuVertexState(buffers=[per_vertex, per_instance], module=module, entry_point="vs", constants=None),
+            vertex=W.GpuVertexState(
+                buffers=[per_vertex, per_instance], module=module, entry_point="vs", constants=None
+            ),
             primitive=None,
             depth_stencil=None,
             multisample=None,
@@ -326,7 +340,7 @@ class WitWorld(wit_world.WitWorld):
             next_frame(canvas, frame_ready)
             texture = W.GpuTexture.from_graphics_buffer(context.get_current_buffer())
             encoder = device.create_command_encoder(None)
-            rpass = begin_clear_pass(encoder, texture, (0.0, 0.0, 0.0))
+            rpass = begin_pass(encoder, texture.create_view(None), (0.0, 0.0, 0.0))
             rpass.execute_bundles([first])
             rpass.end()
             p.queue.submit([encoder.finish(None)])

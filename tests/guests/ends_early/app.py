@@ -5,7 +5,7 @@ Prints {"event": "returning", "frames": 2} just before `start` returns.
 """
 
 import wit_world
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import clear, emit, next_frame, setup
 
 
 class WitWorld(wit_world.WitWorld):

@@ -37,7 +37,7 @@ import os
 
 import wit_world
 from componentize_py_types import Err
-from guestkit import begin_clear_pass, next_frame, setup
+from gfxkit import begin_pass, next_frame, setup
 from wit_world.imports import webgpu as W
 
 BAD_WGSL = "@fragment fn main( -> { return vec4<f32>(1.0); }"
@@ -148,7 +148,7 @@ class WitWorld(wit_world.WitWorld):
             )
         )
         encoder = device.create_command_encoder(None)
-        rpass = begin_clear_pass(encoder, target, (0.0, 0.0, 0.0))
+        rpass = begin_pass(encoder, target.create_view(None), (0.0, 0.0, 0.0))
         rpass.draw(3, None, None, None)
         rpass.end()
         commands = encoder.finish(None)
@@ -182,7 +182,7 @@ class WitWorld(wit_world.WitWorld):
 
         device.push_error_scope(VALIDATION)
         encoder = device.create_command_encoder(None)
-        rpass = begin_clear_pass(encoder, target, (0.0, 0.0, 0.0))
+        rpass = begin_pass(encoder, target.create_view(None), (0.0, 0.0, 0.0))
         rpass.execute_bundles([bad_bundle])
         rpass.end()
         encoder.finish(None)
@@ -205,7 +205,7 @@ class WitWorld(wit_world.WitWorld):
             next_frame(canvas, frame_ready)
             texture = W.GpuTexture.from_graphics_buffer(context.get_current_buffer())
             encoder = device.create_command_encoder(None)
-            rpass = begin_clear_pass(encoder, texture, (1.0, 0.0, 0.0))
+            rpass = begin_pass(encoder, texture.create_view(None), (1.0, 0.0, 0.0))
             rpass.set_pipeline(green)
             rpass.draw(3, None, None, None)
             rpass.end()

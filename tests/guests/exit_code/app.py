@@ -9,7 +9,7 @@ CPython's error handler, which exits the process with status 3: wasi-libc's exit
 import sys
 
 import wit_world
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import clear, emit, next_frame, setup
 
 
 class WitWorld(wit_world.WitWorld):

@@ -6,7 +6,7 @@ Prints one line, {"event": "run"}, when `run` is entered. Never returns.
 """
 
 import wit_world.exports
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import clear, emit, next_frame, setup
 
 
 class Run(wit_world.exports.Run):

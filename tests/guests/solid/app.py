@@ -20,7 +20,7 @@ pointer-move, key-down, key-up, resize; then the frame (if it is ready) is drawn
 """
 
 import wit_world
-from guestkit import clear, emit, setup
+from gfxkit import clear, emit, setup
 from wit_world.imports import poll, surface
 
 RED = (1.0, 0.0, 0.0)

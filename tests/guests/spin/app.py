@@ -6,7 +6,7 @@ ends its session (a worker that gives up waiting) rather than the server.
 """
 
 import wit_world
-from guestkit import clear, next_frame, setup
+from gfxkit import clear, next_frame, setup
 
 
 class WitWorld(wit_world.WitWorld):

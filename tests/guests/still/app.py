@@ -4,7 +4,7 @@ the only GPU work there is (tests/test_presenter.py times it against the next pr
 """
 
 import wit_world
-from guestkit import clear, next_frame, setup
+from gfxkit import clear, next_frame, setup
 from wit_world.imports import webgpu
 
 

@@ -12,7 +12,7 @@ honours the requests and lets the first two through).
 """
 
 import wit_world
-from guestkit import clear, emit
+from gfxkit import clear, emit
 from wit_world.imports import graphics_context, poll, surface, webgpu
 
 

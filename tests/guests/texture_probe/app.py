@@ -34,7 +34,7 @@ import json
 import struct
 
 import wit_world
-from guestkit import clear, next_frame, setup
+from gfxkit import clear, next_frame, setup
 from wit_world.imports import webgpu as W
 
 F = W.GpuTextureFormat
@@ -141,14 +141,21 @@ class Probe:
         aspect: W.GpuTextureAspect | None = None,
     ) -> str:  # fmt: skip
         out = self.device.create_buffer(
-            W.GpuBufferDescriptor(size=256 * h, usage=W.GpuBufferUsage.map_read() | W.GpuBufferUsage.copy_dst(), mapped_at_creation=None, label=None)
-        )  # fmt: skip
+            W.GpuBufferDescriptor(
+                size=256 * h,
+                usage=W.GpuBufferUsage.map_read() | W.GpuBufferUsage.copy_dst(),
+                mapped_at_creation=None,
+                label=None,
+            )
+        )
         encoder = self.device.create_command_encoder(None)
         encoder.copy_texture_to_buffer(
-            W.GpuTexelCopyTextureInfo(texture=texture, mip_level=mip, origin=W.GpuOrigin3D(x=0, y=0, z=0), aspect=aspect),
+            W.GpuTexelCopyTextureInfo(
+                texture=texture, mip_level=mip, origin=W.GpuOrigin3D(x=0, y=0, z=0), aspect=aspect
+            ),
             W.GpuTexelCopyBufferInfo(buffer=out, offset=None, bytes_per_row=256, rows_per_image=h),
             extent(w, h),
-        )  # fmt: skip
+        )
         self.queue.submit([encoder.finish(None)])
         out.map_async(W.GpuMapMode.read(), None, None)
         data = bytes(out.get_mapped_range_get_with_copy(None, None))
@@ -289,7 +296,11 @@ def probe_formats(p: Probe) -> None:
             extent(4, 2),
         )
         emit(f"copy:{name}", p.read(texture, 4, 2, len(data) // 8))
-    for fmt, name, texel in ((F.BGRA8UNORM, "bgra8unorm", 4), (F.RGBA16FLOAT, "rgba16float", 8), (F.R32FLOAT, "r32float", 4)):  # fmt: skip
+    for fmt, name, texel in (
+        (F.BGRA8UNORM, "bgra8unorm", 4),
+        (F.RGBA16FLOAT, "rgba16float", 8),
+        (F.R32FLOAT, "r32float", 4),
+    ):
         target = p.texture(fmt, 1, 1, TU.render_attachment() | TU.copy_src())
         p.clear_view(view(target), (1.0, 0.2, 0.0, 0.6))
         emit(f"clear:{name}", p.read(target, 1, 1, texel))
@@ -301,11 +312,13 @@ def probe_mips(p: Probe) -> None:
     rows = [bytes((10 + k, 20 + k, 30 + k, 255)) for k in range(4)]
     data = b"\xee" * 8 + rows[0] + rows[1] + b"\xee" * 4 + rows[2] + rows[3] + b"\xee" * 4
     p.queue.write_texture_with_copy(
-        W.GpuTexelCopyTextureInfo(texture=texture, mip_level=1, origin=W.GpuOrigin3D(x=1, y=2, z=None), aspect=None),
+        W.GpuTexelCopyTextureInfo(
+            texture=texture, mip_level=1, origin=W.GpuOrigin3D(x=1, y=2, z=None), aspect=None
+        ),
         data,
         W.GpuTexelCopyBufferLayout(offset=8, bytes_per_row=12, rows_per_image=2),
         extent(2, 2),
-    )  # fmt: skip
+    )
     emit("mip_write", p.read(texture, 4, 4, 4, mip=1))
     p.clear_view(view(texture, 2, 1), (0.0, 0.0, 1.0, 1.0))
     emit("mip_render", [p.read(texture, 2, 2, 4, mip=2), p.read(texture, 1, 1, 4, mip=0)])

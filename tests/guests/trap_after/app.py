@@ -7,7 +7,7 @@ exception into a trap (its traceback goes to stderr). It never presents a fourth
 """
 
 import wit_world
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import clear, emit, next_frame, setup
 
 
 class WitWorld(wit_world.WitWorld):

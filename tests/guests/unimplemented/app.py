@@ -8,7 +8,7 @@ as a trap. The host must end the guest with one line naming the function. Prints
 """
 
 import wit_world
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import clear, emit, next_frame, setup
 
 
 class WitWorld(wit_world.WitWorld):

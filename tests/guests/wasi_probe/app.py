@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 
 import wit_world
-from guestkit import clear, emit, next_frame, setup
+from gfxkit import clear, emit, next_frame, setup
 
 
 def report(name: str, value: object, **extra: object) -> None:
@@ -41,7 +41,7 @@ def report_error(name: str, error: BaseException, **extra: object) -> None:
 def probe(name: str, get: Callable[[], object]) -> None:
     try:
         value = get()
-    except Exception as error:  # noqa: BLE001 - a probe reports every failure and goes on
+    except Exception as error:
         report_error(name, error)
     else:
         report(name, value)
@@ -50,13 +50,13 @@ def probe(name: str, get: Callable[[], object]) -> None:
 def probe_socket() -> None:
     try:
         sock = socket.socket()
-    except Exception as error:  # noqa: BLE001 - a probe reports every failure and goes on
+    except Exception as error:
         report_error("socket", error, stage="create")
         return
     report("socket", "created", stage="create")
     try:
         sock.connect(("127.0.0.1", 9))
-    except Exception as error:  # noqa: BLE001 - a probe reports every failure and goes on
+    except Exception as error:
         report_error("socket", error, stage="connect")
     else:
         report("socket", "connected", stage="connect")

@@ -41,7 +41,7 @@ import struct
 from collections.abc import Callable
 
 import wit_world
-from guestkit import clear, next_frame
+from gfxkit import clear, next_frame
 from wit_world.imports import graphics_context, surface, webgpu
 
 W = webgpu
@@ -116,7 +116,8 @@ struct Colour { value: vec4<f32> }
 @group(0) @binding(2) var t: texture_2d<f32>;
 @group(0) @binding(3) var samp: sampler;
 override red: f32 = 0.0;
-@vertex fn vs(@location(0) pos: vec2<f32>) -> @builtin(position) vec4<f32> { return vec4<f32>(pos, 0.0, 1.0); }
+@vertex fn vs(@location(0) pos: vec2<f32>) -> @builtin(position) vec4<f32> {\
+ return vec4<f32>(pos, 0.0, 1.0); }
 @fragment fn fs() -> @location(0) vec4<f32> {
     let texel = textureSample(t, samp, vec2<f32>(0.5, 0.5));
     return vec4<f32>(red, u.value.g, s.value.b, texel.a);
@@ -133,7 +134,7 @@ def emit(check: str, get: Callable[[], object], of: str | None = None) -> object
         value = get()
         line["value"] = value
         text = json.dumps(line)
-    except Exception as error:  # noqa: BLE001 - a probe reports every failure and goes on
+    except Exception as error:
         line.pop("value", None)
         line["error"] = f"{type(error).__name__}: {error}"
         text = json.dumps(line)
@@ -688,7 +689,7 @@ class WitWorld(wit_world.WitWorld):
         for step in (probe_adapter, probe_textures, probe_buffers, probe_compute, probe_render):
             try:
                 step(*((gpu, adapter, device) if step is probe_adapter else (probe,)))
-            except Exception as error:  # noqa: BLE001 - one failing family must not hide the others
+            except Exception as error:
                 print(
                     json.dumps({"check": step.__name__, "error": f"{type(error).__name__}: {error}"}),
                     flush=True,

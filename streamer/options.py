@@ -1,0 +1,135 @@
+"""The numeric settings of the command line and their bounds, one table for every command.
+
+Each setting is checked once, when the command line is parsed (these are argparse types), against
+the same bounds wherever it appears; the library checks its own settings against the same table
+(`EncoderSettings`), so a value the parser accepts never fails later with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = [
+    "BITRATE",
+    "FPS",
+    "FRAMES",
+    "GPU_MEMORY",
+    "MAX_SESSIONS",
+    "MEMORY",
+    "PORT",
+    "SECONDS",
+    "SEED",
+    "SIDE",
+    "Bound",
+    "parse_bitrate",
+    "parse_bytes",
+    "parse_size",
+]
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A closed range, or one open at the bottom (`above`: the value must be greater than `low`)."""
+
+    low: float
+    high: float
+    above: bool = False
+
+    def contains(self, value: float) -> bool:
+        return (value > self.low if self.above else value >= self.low) and value <= self.high
+
+    def describe(self) -> str:
+        low = f"above {self.low:g}" if self.above else f"at least {self.low:g}"
+        return f"{low} and at most {self.high:g}"
+
+    def check(self, value: float, what: str) -> None:
+        """ValueError naming `what` and the bounds, for a value out of range."""
+        if not self.contains(value):
+            raise ValueError(f"{what} must be {self.describe()}, got {value:g}")
+
+    def number(self, convert: Callable[[str], float]) -> Callable[[str], float]:
+        """An argparse type: `convert` the text, then check the bounds."""
+
+        def parse(text: str) -> float:
+            try:
+                value = convert(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+            if not self.contains(value):
+                raise argparse.ArgumentTypeError(f"must be {self.describe()}, got {text}")
+            return value
+
+        parse.__name__ = convert.__name__  # argparse names the type in its messages
+        return parse
+
+
+FPS = Bound(0, 240, above=True)  # frames per second: libx264 and libvpx take up to 240
+FRAMES = Bound(1, 1_000_000)  # frames of one render (about 9 hours at 30 fps)
+SIDE = Bound(1, 8192)  # a surface's width or height, in pixels
+BITRATE = Bound(10_000, 200_000_000)  # bits per second
+PORT = Bound(0, 65_535)  # 0: any free port
+MAX_SESSIONS = Bound(1, 1024)
+SEED = Bound(0, 2**63 - 1)
+SECONDS = Bound(0, 1000, above=True)  # --cpu-seconds, --gpu-wait
+MEMORY = Bound(1 << 20, 4 << 30)  # a guest's linear memory: wasm32 addresses 4 GiB at most
+GPU_MEMORY = Bound(1 << 20, 1 << 40)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """WIDTHxHEIGHT, each within `SIDE` (an argparse type)."""
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1280x720, got {text!r}") from None
+    if not (SIDE.contains(width) and SIDE.contains(height)):
+        raise argparse.ArgumentTypeError(f"width and height must each be {SIDE.describe()}, got {text}")
+    return width, height
+
+
+def parse_bitrate(text: str) -> int:
+    """Bits per second such as 4M or 800k, within `BITRATE` (an argparse type)."""
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:].lower(), 1)
+    try:
+        value = int(float(text[:-1] if scale != 1 else text) * scale)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected bits per second such as 4M or 800k, got {text!r}"
+        ) from None
+    if not BITRATE.contains(value):
+        raise argparse.ArgumentTypeError("bitrate must be between 10k and 200M")
+    return value
+
+
+def parse_bytes(text: str, bound: Bound = MEMORY) -> int:
+    """A size in bytes such as 512M, 2G or 65536 (K, M, G, T are powers of 1024), within `bound`."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    body = text.strip().lower().removesuffix("ib").removesuffix("b")
+    scale = units.get(body[-1:], 1)
+    try:
+        value = int(float(body[:-1] if scale != 1 else body) * scale)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 2G, got {text!r}") from None
+    if not bound.contains(value):
+        raise argparse.ArgumentTypeError(
+            f"must be at least {_size(int(bound.low))} and at most {_size(int(bound.high))}, got {text}"
+        )
+    return value
+
+
+def memory(text: str) -> int:
+    """--memory (an argparse type)."""
+    return parse_bytes(text, MEMORY)
+
+
+def gpu_memory(text: str) -> int:
+    """--gpu-memory (an argparse type)."""
+    return parse_bytes(text, GPU_MEMORY)
+
+
+def _size(value: int) -> str:
+    for unit, scale in (("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if value % scale == 0:
+            return f"{value // scale}{unit}"
+    return str(value)
