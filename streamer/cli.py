@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gpu_host import ComponentError, Limits, Runtime
-from gpu_host.events import EventError, load_script
+from gpu_host.events import EventError, ScriptedEvent, load_script
 
 from . import options
 from .doctor import doctor
@@ -23,7 +23,17 @@ from .scenes import DEFAULT_SCENE, build_scenes, builtin_scenes, resolve_scene, 
 from .server import IceServer, ServeConfig, serve
 from .stream_task import WorkerConfig
 
-__all__ = ["limits_from_args", "main", "parse_bitrate", "parse_bytes", "parse_size"]
+__all__ = [
+    "build_parser",
+    "limits_from_args",
+    "main",
+    "parse_bitrate",
+    "parse_bytes",
+    "parse_size",
+    "render_job",
+    "serve_config",
+    "worker_config",
+]
 
 
 def _add_limit_options(parser: argparse.ArgumentParser) -> None:
@@ -163,12 +173,24 @@ def _serve(args: argparse.Namespace) -> int:
             runtime.load(component, name)  # a missing or broken scene fails here, in one line
     except ComponentError as exc:
         return _fail(str(exc))
-    ice = tuple(
-        IceServer(url, args.ice_username, args.ice_credential) if url.startswith("turn") else IceServer(url)
-        for url in args.ice_server
-    )
+    worker = worker_config(args, component, name)
+    if args.record is not None:
+        try:
+            args.record.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _fail(f"cannot record into {args.record}: {exc.strerror or exc}")
+    config = serve_config(args, worker)
+    try:
+        serve(config)
+    except OSError as exc:
+        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    return 0
+
+
+def worker_config(args: argparse.Namespace, component: Path, name: str) -> WorkerConfig:
+    """What each session's worker runs, as `streamer serve`'s options say."""
     width, height = args.size
-    worker = WorkerConfig(
+    return WorkerConfig(
         component=component,
         name=name,
         size=args.size,
@@ -177,12 +199,15 @@ def _serve(args: argparse.Namespace) -> int:
         encoder=EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps),
         limits=limits_from_args(args),
     )
-    if args.record is not None:
-        try:
-            args.record.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            return _fail(f"cannot record into {args.record}: {exc.strerror or exc}")
-    config = ServeConfig(
+
+
+def serve_config(args: argparse.Namespace, worker: WorkerConfig) -> ServeConfig:
+    """The server's configuration from `streamer serve`'s options."""
+    ice = tuple(
+        IceServer(url, args.ice_username, args.ice_credential) if url.startswith("turn") else IceServer(url)
+        for url in args.ice_server
+    )
+    return ServeConfig(
         worker=worker,
         host=args.host,
         port=args.port,
@@ -190,11 +215,21 @@ def _serve(args: argparse.Namespace) -> int:
         max_sessions=args.max_sessions,
         record_dir=args.record,
     )
-    try:
-        serve(config)
-    except OSError as exc:
-        return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-    return 0
+
+
+def render_job(args: argparse.Namespace, component: Path, events: tuple[ScriptedEvent, ...]) -> RenderJob:
+    """The render job `streamer render`'s options describe."""
+    return RenderJob(
+        component=component,
+        output=args.output,
+        frames=args.frames,
+        size=args.size,
+        fps=args.fps,
+        seed=args.seed,
+        events=events,
+        name=args.scene if args.scene in builtin_scenes() else None,
+        limits=limits_from_args(args),
+    )
 
 
 def _fail(message: str) -> int:
@@ -229,17 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         component = resolve_scene(args.scene)
     except (EventError, ComponentError) as exc:
         return _fail(str(exc))
-    job = RenderJob(
-        component=component,
-        output=args.output,
-        frames=args.frames,
-        size=args.size,
-        fps=args.fps,
-        seed=args.seed,
-        events=events,
-        name=args.scene if args.scene in builtin_scenes() else None,
-        limits=limits_from_args(args),
-    )
+    job = render_job(args, component, events)
     try:
         if args.isolate:
             result = render_isolated(job, progress=sys.stderr.isatty())

@@ -1,0 +1,63 @@
+"""Every numeric option of the command line at its bounds and one step past them: inside, the
+command's whole configuration builds; outside, the parser refuses it in one line (never a
+traceback later, when the server or the render starts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from streamer.cli import build_parser, render_job, serve_config, worker_config
+
+RENDER = ["render", "-o", "out.mp4"]
+SERVE = ["serve"]
+BOTH = [RENDER, SERVE]
+
+# (commands, option, values at the bounds, values one step past them)
+CASES: list[tuple[list[list[str]], str, tuple[str, str], tuple[str, str]]] = [
+    ([RENDER], "--frames", ("1", "1000000"), ("0", "1000001")),
+    (BOTH, "--size", ("1x1", "8192x8192"), ("0x1", "8193x8192")),
+    (BOTH, "--fps", ("0.001", "240"), ("0", "240.001")),
+    ([RENDER], "--seed", ("0", str(2**63 - 1)), ("-1", str(2**63))),
+    (BOTH, "--cpu-seconds", ("0.001", "1000"), ("0", "1000.001")),
+    (BOTH, "--gpu-wait", ("0.001", "1000"), ("0", "1000.001")),
+    (BOTH, "--memory", ("1M", "4G"), ("1048575", "4097M")),
+    (BOTH, "--gpu-memory", ("1M", "1T"), ("1023K", "1025G")),
+    ([SERVE], "--port", ("0", "65535"), ("-1", "65536")),
+    ([SERVE], "--bitrate", ("10k", "200M"), ("9999", "200000001")),
+    ([SERVE], "--max-sessions", ("1", "1024"), ("0", "1025")),
+]
+PARAMS = [
+    pytest.param(command, option, inside, outside, id=f"{command[0]} {option}")
+    for commands, option, inside, outside in CASES
+    for command in commands
+]
+
+
+def build(argv: list[str]) -> None:
+    """Parse and build everything the command would run with (no server, no render)."""
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        serve_config(args, worker_config(args, Path("scene.wasm"), "scene"))
+    else:
+        render_job(args, Path("scene.wasm"), ())
+
+
+@pytest.mark.parametrize(("command", "option", "inside", "outside"), PARAMS)
+def test_each_numeric_option_at_and_past_its_bounds(
+    command: list[str],
+    option: str,
+    inside: tuple[str, str],
+    outside: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for value in inside:
+        build([*command, f"{option}={value}"])
+    for value in outside:
+        with pytest.raises(SystemExit) as exited:
+            build([*command, f"{option}={value}"])
+        assert exited.value.code == 2
+        error = capsys.readouterr().err.strip().splitlines()[-1]
+        assert error.startswith(f"streamer {command[0]}: error: argument {option}:"), error
+        assert "Traceback" not in error
