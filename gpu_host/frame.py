@@ -143,17 +143,25 @@ def pad_to_even(rgb: Pixels) -> Pixels:
 
 def rgb_to_i420(rgb: Pixels, colour: Colour = BT601) -> Pixels:
     """(height, width, 3) RGB as packed I420 planes: the GPU conversion's arithmetic on the CPU
-    (each chroma sample from the mean of its 2x2 block; odd sizes padded by the edge)."""
+    (each chroma sample from the mean of its 2x2 block; odd sizes padded by the edge). Written
+    with elementwise operations, never a BLAS product, so the result is the same on every run."""
     even = pad_to_even(rgb).astype(np.float32) / np.float32(255.0)
     m = colour.rgb_to_yuv().astype(np.float32)
-    y = even @ m[0, :3] + m[0, 3]
-    height, width = y.shape
-    block = even.reshape(height // 2, 2, width // 2, 2, 3).mean(axis=(1, 3))
-    u = block @ m[1, :3] + m[1, 3]
-    v = block @ m[2, :3] + m[2, 3]
+    height, width = even.shape[:2]
+    block = even.reshape(height // 2, 2, width // 2, 2, 3).mean(axis=(1, 3), dtype=np.float32)
+    y = _row(even, m[0])
+    u = _row(block, m[1])
+    v = _row(block, m[2])
     planes = np.concatenate([y.ravel(), u.ravel(), v.ravel()])
     packed: Pixels = np.clip(np.rint(planes), 0, 255).astype(np.uint8).reshape(height * 3 // 2, width)
     return packed
+
+
+def _row(rgb: npt.NDArray[np.float32], row: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """One row of the colour matrix applied to every pixel: offset + dot(coefficients, rgb)."""
+    dot = rgb[..., 0] * row[0] + rgb[..., 1] * row[1] + rgb[..., 2] * row[2]
+    result: npt.NDArray[np.float32] = dot + row[3]
+    return result
 
 
 def i420_to_rgb(i420: Pixels, colour: Colour = BT601) -> Pixels:
@@ -165,9 +173,10 @@ def i420_to_rgb(i420: Pixels, colour: Colour = BT601) -> Pixels:
     u = u.repeat(2, axis=0).repeat(2, axis=1)
     v = v.repeat(2, axis=0).repeat(2, axis=1)
     m = colour.rgb_to_yuv()
-    inverse = np.linalg.inv(m[:, :3]).astype(np.float32)  # YUV (offsets removed) -> RGB in 0..1
-    yuv = np.stack([y - m[0, 3], u - m[1, 3], v - m[2, 3]], axis=-1)
-    rgb: Pixels = np.clip(np.rint(yuv @ inverse.T * 255.0), 0, 255).astype(np.uint8)
+    inverse = (np.linalg.inv(m[:, :3]) * 255.0).astype(np.float32)  # YUV (offsets removed) -> RGB
+    yuv = np.stack([y - m[0, 3], u - m[1, 3], v - m[2, 3]], axis=-1).astype(np.float32)
+    channels = [_row(yuv, np.append(inverse[k], np.float32(0.0)).astype(np.float32)) for k in range(3)]
+    rgb: Pixels = np.clip(np.rint(np.stack(channels, axis=-1)), 0, 255).astype(np.uint8)
     return rgb
 
 

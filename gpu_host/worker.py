@@ -310,7 +310,8 @@ class AsyncGuestWorker:
         """Spawn the worker and hand it the task; returns without waiting for the worker's runtime
         to start (its messages arrive through `on_message`). Messages sent from now on reach the
         task."""
-        self._process, conn = _spawn()
+        # Starting a process blocks for milliseconds (fork, exec, pickling its arguments): off the loop.
+        self._process, conn = await asyncio.to_thread(_spawn)
         self._reader, self._writer = await asyncio.open_connection(sock=_socket_of(conn))
         self.send(self._task)  # read by the worker once its runtime is up
         self._reading = asyncio.get_running_loop().create_task(

@@ -1,6 +1,6 @@
 """Live video encoding with PyAV: frames in, H.264 or VP8 packets out, ready for aiortc to send.
 
-The host encodes (ARCHITECTURE.md, decision 4) so the settings are ours: no B-frames and no
+The host encodes (docs/design.md) so the settings are ours: no B-frames and no
 look-ahead (a frame's packet comes out of the call that took the frame), a keyframe on request and
 at a fixed interval, and a target bitrate. Browsers decode H.264 only in the profiles aiortc
 negotiates (42e01f: constrained baseline), so the encoder is told `profile=baseline`.

@@ -147,7 +147,7 @@ class Session:
 
     def _watch_keyframe_requests(self, sender: RTCRtpSender) -> None:
         """aiortc acts on PLI/FIR only for frames it encodes itself; ours come encoded, so the
-        request is forwarded to the worker's encoder (see FIELD-NOTES)."""
+        request is forwarded to the worker's encoder (docs/platform-notes.md, aiortc)."""
         original = sender._send_keyframe
 
         def keyframe_requested() -> None:

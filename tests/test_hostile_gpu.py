@@ -381,7 +381,7 @@ def test_runaway_dispatches_end_their_guests_at_the_gpu_wait_deadline() -> None:
 # --- loops that never end -----------------------------------------------------------------------------
 
 
-# lavapipe ends a loop by itself near 65,535 iterations (FIELD-NOTES), so budgets under it show
+# lavapipe ends a loop by itself near 65,535 iterations (docs/platform-notes.md), so budgets under it show
 # the host's bound here; the default budget was checked on an NVIDIA GPU (docs/sandbox.md).
 @pytest.mark.parametrize("iterations", [1000, 60000])
 def test_every_shader_loop_ends_at_the_iteration_budget(

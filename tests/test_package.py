@@ -131,3 +131,5 @@ def test_the_installed_command_renders_and_serves_from_anywhere(
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(20)
+        if server.stdout is not None:
+            server.stdout.close()

@@ -211,6 +211,8 @@ def test_a_guest_that_traps_ends_its_session_with_the_reason_and_others_carry_on
 
 
 def test_a_recorded_session_replays_with_streamer_render(tmp_path: Path) -> None:
+    sessions: list[str] = []
+
     async def scenario() -> None:
         cfg = replace(config(), record_dir=tmp_path)
         async with running(cfg) as (url, server), Viewer(url) as viewer:
@@ -218,32 +220,31 @@ def test_a_recorded_session_replays_with_streamer_render(tmp_path: Path) -> None
             viewer.send({"type": "pointer-move", "x": 20.5, "y": 30})
             viewer.send({"type": "pointer-up", "x": 20.5, "y": 30})
             await until(lambda: near(viewer.frames[-1], CYAN))
-            (session,) = server.sessions.values()
-
-        (recording,) = tmp_path.glob("*.jsonl")
-        assert recording.name == f"{session.id}.jsonl"
-        script = load_script(recording)
-        assert [e.event for e in script] == [PointerMove(x=20.5, y=30.0), PointerUp(x=20.5, y=30.0)]
-        assert script[0].frame == script[1].frame >= 1
-        header = recording.read_text().splitlines()[1]
-        seed = int(header.rsplit("--seed ", 1)[1])
-        out = tmp_path / "replay"
-        job = RenderJob(
-            scene_path("triangle"),
-            out,
-            frames=script[0].frame + 2,
-            size=SIZE,
-            seed=seed,
-            events=tuple(script),
-        )
-        result = render(job, progress=False)
-        assert result.error is None
-        frames = sorted(out.glob("*.png"))
-        first_after = np.asarray(Image.open(frames[script[0].frame]))
-        last_before = np.asarray(Image.open(frames[script[0].frame - 1]))
-        assert tuple(first_after[60, 80]) == CYAN and tuple(last_before[60, 80]) == ORANGE
+            sessions.extend(server.sessions)
 
     run(scenario)
+    (recording,) = tmp_path.glob("*.jsonl")
+    assert recording.name == f"{sessions[0]}.jsonl"
+    script = load_script(recording)
+    assert [e.event for e in script] == [PointerMove(x=20.5, y=30.0), PointerUp(x=20.5, y=30.0)]
+    assert script[0].frame == script[1].frame >= 1
+    header = recording.read_text().splitlines()[1]
+    seed = int(header.rsplit("--seed ", 1)[1])
+    out = tmp_path / "replay"
+    job = RenderJob(
+        scene_path("triangle"),
+        out,
+        frames=script[0].frame + 2,
+        size=SIZE,
+        seed=seed,
+        events=tuple(script),
+    )
+    result = render(job, progress=False)
+    assert result.error is None
+    frames = sorted(out.glob("*.png"))
+    first_after = np.asarray(Image.open(frames[script[0].frame]))
+    last_before = np.asarray(Image.open(frames[script[0].frame - 1]))
+    assert tuple(first_after[60, 80]) == CYAN and tuple(last_before[60, 80]) == ORANGE
 
 
 def test_a_hung_guest_ends_its_session_and_its_worker() -> None:

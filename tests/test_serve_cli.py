@@ -72,3 +72,6 @@ def test_serve_prints_the_url_answers_health_and_stops_on_interrupt() -> None:
     finally:
         if server.poll() is None:
             server.kill()
+            server.wait()
+        if server.stdout is not None:
+            server.stdout.close()

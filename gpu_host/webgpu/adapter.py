@@ -89,7 +89,7 @@ class AdapterFunctions:
     # WIT: [method]gpu.wgsl-language-features
     @wit("[method]gpu.wgsl-language-features")
     def wgsl_language_features(self, _gpu: Gpu) -> WgslLanguageFeatures:
-        # wgpu-py 0.32 reports none (FIELD-NOTES): the host probes naga itself (wgsl_features.py).
+        # wgpu-py 0.32 reports none (docs/platform-notes.md): the host probes naga itself (wgsl_features.py).
         return WgslLanguageFeatures(set(supported_wgsl_features()))
 
     @wit("[method]wgsl-language-features.has")

@@ -1,7 +1,7 @@
 """wasi:webgpu render bundles: the host records a bundle's commands and builds it at `finish`.
 
 wgpu-native aborts the whole process when `finish` is called on an invalid bundle encoder
-(FIELD-NOTES), where an invalid render pass only raises a validation error. So `finish` first
+(docs/platform-notes.md), where an invalid render pass only raises a validation error. So `finish` first
 replays the commands into a scratch render pass with the bundle's attachment formats: if wgpu
 accepts that, the same commands are replayed into a real bundle encoder.
 """
@@ -111,7 +111,7 @@ class BundleFunctions:
         desc = to_wgpu({k: v for k, v in descriptor.items() if k != "label"}, call)
         if None in desc.get("color_formats", []):
             raise GuestCallError(call, "color-formats with gaps (none entries) are not supported")
-        # wgpu-native aborts the process on these even before `finish` (FIELD-NOTES).
+        # wgpu-native aborts the process on these even before `finish` (docs/platform-notes.md).
         colours = len(desc.get("color_formats", []))
         most = int(device.check_alive(call).limits.get("max-color-attachments", 8))
         if colours > most:

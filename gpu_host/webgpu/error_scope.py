@@ -2,7 +2,8 @@
 
 Each device holds its guest's stack. An error (a wgpu `GPUError` or a `GuestGpuError` the host
 detects) goes to the innermost scope whose filter matches; a scope keeps only its first error.
-With no matching scope the guest ends, as before scopes existed (docs/runtime.md).
+With no matching scope it is an uncaptured error, as in WebGPU: the guest carries on, and the
+host counts and reports it (device_events.py; docs/runtime.md).
 """
 
 from __future__ import annotations

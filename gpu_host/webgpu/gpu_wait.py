@@ -1,6 +1,6 @@
 """Every wait on a device's GPU ends within `Limits.gpu_wait_seconds`.
 
-Submitted GPU work cannot be cancelled (FIELD-NOTES): a runaway dispatch keeps the GPU busy for as
+Submitted GPU work cannot be cancelled (docs/platform-notes.md): a runaway dispatch keeps the GPU busy for as
 long as it runs, a buffer mapping never completes meanwhile, and on lavapipe a `queue.submit`
 blocks until the queue is idle, holding locks that also block destroying objects and requesting
 adapters, for every guest of the process. So the host never submits to a busy queue: each submit
@@ -68,7 +68,7 @@ class Submission:
         info.callback = self._callback
         Submission.pending.add(self)
         # wgpu-py 0.32's on_submitted_work_done_sync declares this callback's C type wrongly
-        # (FIELD-NOTES): registered here with the right one.
+        # (docs/platform-notes.md): registered here with the right one.
         lib.wgpuQueueOnSubmittedWorkDone(queue_._internal, info[0])
 
 

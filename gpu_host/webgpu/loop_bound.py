@@ -1,6 +1,6 @@
 """Every WGSL loop ends: the host gives each shader invocation a budget of loop iterations.
 
-Submitted GPU work cannot be stopped (FIELD-NOTES). A wait deadline (gpu_wait.py) keeps the host
+Submitted GPU work cannot be stopped (docs/platform-notes.md). A wait deadline (gpu_wait.py) keeps the host
 responsive, but the work itself runs on: on lavapipe it keeps the process's cores busy until it
 ends; on an NVIDIA H100 (measured, docs/sandbox.md) a runaway dispatch blocked every process's GPU
 work, and still did 30 s after the process that submitted it was killed. So before wgpu sees a

@@ -8,7 +8,7 @@ Two checks wrap every wasi:webgpu function (`guarded`):
   buffers, textures and query sets its recorded commands use (copies, vertex, index and indirect
   buffers, bind groups' buffers and texture views, attachments and resolve targets, executed
   bundles). At `submit` (`check_submittable`) a destroyed or still-mapped one is a validation
-  error, where wgpu-native would abort the whole process (FIELD-NOTES).
+  error, where wgpu-native would abort the whole process (docs/platform-notes.md).
 """
 
 from __future__ import annotations
