@@ -25,7 +25,10 @@ class Metrics:
             "streamer_keyframe_requests", "Keyframes asked for by viewers (PLI/FIR)", registry=r
         )
         self.encode_ms = Histogram(
-            "streamer_encode_ms", "encode time per frame, from I420 planes to packets (ms)", buckets=MS_BUCKETS, registry=r
+            "streamer_encode_ms",
+            "encode time per frame, from I420 planes to packets (ms)",
+            buckets=MS_BUCKETS,
+            registry=r,
         )
         self.guest_ms = Histogram(
             "streamer_guest_ms", "Guest time per frame, tick to present (ms)", buckets=MS_BUCKETS, registry=r
