@@ -311,11 +311,12 @@ class AsyncGuestWorker:
         to start (its messages arrive through `on_message`). Messages sent from now on reach the
         task."""
         # Starting a process blocks for milliseconds (fork, exec, pickling its arguments): off the loop.
-        self._process, conn = await asyncio.to_thread(_spawn)
+        process, conn = await asyncio.to_thread(_spawn)
+        self._process = process
         self._reader, self._writer = await asyncio.open_connection(sock=_socket_of(conn))
         self.send(self._task)  # read by the worker once its runtime is up
         self._reading = asyncio.get_running_loop().create_task(
-            self._read(self._reader), name=f"guest worker {self._process.pid}"
+            self._read(self._reader), name=f"guest worker {process.pid}"
         )
 
     def send(self, message: object) -> bool:
