@@ -15,6 +15,7 @@ from gpu_host import ComponentError, Limits, Runtime
 from gpu_host.events import EventError, ScriptedEvent, load_script
 
 from . import options
+from .admission import DoorSettings
 from .doctor import doctor
 from .encoder import CODECS, EncoderSettings
 from .options import parse_bitrate, parse_bytes, parse_size
@@ -153,6 +154,46 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-sessions", type=options.MAX_SESSIONS.number(int), default=8, help="viewers at once (default 8)"
     )
     s.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="another site's origin (https://example.org) allowed to post offers (repeatable)",
+    )
+    s.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name this server is reached by, beyond loopback and --host (repeatable)",
+    )
+    s.add_argument(
+        "--allow-network",
+        action="append",
+        default=[],
+        type=options.network,
+        metavar="CIDR",
+        help="accept viewers only from these networks, e.g. 192.168.1.0/24 (repeatable; default any)",
+    )
+    s.add_argument(
+        "--offers-per-minute",
+        type=options.OFFERS_PER_MINUTE.number(int),
+        default=20,
+        help="offers per client address a minute (default 20)",
+    )
+    s.add_argument(
+        "--sessions-per-address",
+        type=options.SESSIONS_PER_ADDRESS.number(int),
+        default=4,
+        help="live sessions per client address (default 4)",
+    )
+    s.add_argument(
+        "--frame-ancestors",
+        default="'self'",
+        metavar="SOURCES",
+        help="who may embed the page, as CSP frame-ancestors (default 'self'; 'none' forbids it)",
+    )
+    s.add_argument(
         "--record",
         type=Path,
         metavar="DIR",
@@ -214,6 +255,14 @@ def serve_config(args: argparse.Namespace, worker: WorkerConfig) -> ServeConfig:
         ice_servers=ice,
         max_sessions=args.max_sessions,
         record_dir=args.record,
+        door=DoorSettings(
+            allow_origins=tuple(args.allow_origin),
+            allow_hosts=tuple(args.allow_host),
+            offers_per_minute=args.offers_per_minute,
+            sessions_per_address=args.sessions_per_address,
+            frame_ancestors=args.frame_ancestors,
+        ),
+        networks=tuple(args.allow_network),
     )
 
 

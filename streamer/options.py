@@ -8,6 +8,7 @@ the same bounds wherever it appears; the library checks its own settings against
 from __future__ import annotations
 
 import argparse
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,9 +19,11 @@ __all__ = [
     "GPU_MEMORY",
     "MAX_SESSIONS",
     "MEMORY",
+    "OFFERS_PER_MINUTE",
     "PORT",
     "SECONDS",
     "SEED",
+    "SESSIONS_PER_ADDRESS",
     "SIDE",
     "Bound",
     "parse_bitrate",
@@ -71,6 +74,8 @@ SIDE = Bound(1, 8192)  # a surface's width or height, in pixels
 BITRATE = Bound(10_000, 200_000_000)  # bits per second
 PORT = Bound(0, 65_535)  # 0: any free port
 MAX_SESSIONS = Bound(1, 1024)
+OFFERS_PER_MINUTE = Bound(1, 10_000)  # per client address
+SESSIONS_PER_ADDRESS = Bound(1, 1024)
 SEED = Bound(0, 2**63 - 1)
 SECONDS = Bound(0, 1000, above=True)  # --cpu-seconds, --gpu-wait
 MEMORY = Bound(1 << 20, 4 << 30)  # a guest's linear memory: wasm32 addresses 4 GiB at most
@@ -116,6 +121,14 @@ def parse_bytes(text: str, bound: Bound = MEMORY) -> int:
             f"must be at least {_size(int(bound.low))} and at most {_size(int(bound.high))}, got {text}"
         )
     return value
+
+
+def network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """A network such as 192.168.1.0/24 or fd00::/8 (an argparse type)."""
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a network such as 192.168.1.0/24, got {text!r}") from None
 
 
 def memory(text: str) -> int:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+import os
+import resource
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +20,16 @@ from pathlib import Path
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCIceServer, RTCSessionDescription
 
+from .admission import (
+    AddressLimits,
+    DoorSettings,
+    host_allowed,
+    is_loopback,
+    origin_allowed,
+    security_headers,
+)
 from .metrics import Metrics
+from .offer import Network, read_offer
 from .session import OfferError, Session, SessionLimits
 from .stream_task import WorkerConfig
 
@@ -52,6 +64,9 @@ class ServeConfig:
     max_sessions: int = 8
     limits: SessionLimits = field(default_factory=SessionLimits)
     record_dir: Path | None = None  # each session's input as a render script: <dir>/<session>.jsonl
+    door: DoorSettings = field(default_factory=DoorSettings)
+    networks: tuple[Network, ...] = ()  # viewers' ICE candidates must be in these (none: any)
+    fd_headroom: int = 64  # file descriptors kept free: below it, an offer gets 503, not a crash
 
     def rtc_configuration(self) -> RTCConfiguration:
         # An explicit list, even empty: aiortc falls back to a public STUN server when given none.
@@ -69,7 +84,11 @@ class Server:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.metrics = Metrics()
-        self.sessions: dict[str, Session] = {}
+        self.sessions: dict[str, Session] = {}  # answered sessions: each holds a slot
+        self._starting = 0  # offers being answered: they hold a slot too, until refused
+        self._peers: dict[str, str] = {}  # a live session's peer (ICE ufrag and fingerprint) -> its id
+        self._limits = AddressLimits(config.door.offers_per_minute, config.door.sessions_per_address)
+        self._refused: set[asyncio.Task[None]] = set()  # refused sessions still closing
 
     async def index(self, request: web.Request) -> web.FileResponse:
         return web.FileResponse(WEB_CLIENT / "index.html")
@@ -87,15 +106,36 @@ class Server:
             }
         )
 
+    async def preflight(self, request: web.Request) -> web.Response:
+        """CORS preflight for `POST /offer`: answered only for an origin allowed by `--allow-origin`."""
+        origin = request.headers.get("Origin")
+        if origin is None or not origin_allowed(origin, None, self.config.door.allow_origins):
+            return _error(403, "cross-site offers are not allowed from this origin (see --allow-origin)")
+        return web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": "POST",
+                "Access-Control-Allow-Headers": "Content-Type",
+                "Vary": "Origin",
+            },
+        )
+
     async def offer(self, request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_OFFER_BYTES:
-            return _error(413, f"offer body over {MAX_OFFER_BYTES} bytes")
-        body = await request.content.read(MAX_OFFER_BYTES + 1)
-        if len(body) > MAX_OFFER_BYTES:
+        door = self.config.door
+        origin = request.headers.get("Origin")
+        if not origin_allowed(origin, request.host, door.allow_origins):
+            self.metrics.errors.labels("refused").inc()
+            return _error(403, f"offers from {origin} are not allowed (see --allow-origin)")
+        if request.content_type != "application/json":
+            return _error(415, "the offer must be sent as Content-Type: application/json")
+        try:
+            body = await request.read()  # the whole body, up to client_max_size
+        except web.HTTPRequestEntityTooLarge:
             return _error(413, f"offer body over {MAX_OFFER_BYTES} bytes")
         try:
             params = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return _error(400, 'body must be JSON: {"sdp": "...", "type": "offer"}')
         if (
             not isinstance(params, dict)
@@ -104,9 +144,27 @@ class Server:
             or not params["sdp"].startswith("v=0")
         ):
             return _error(400, 'body must be {"sdp": "<an SDP offer>", "type": "offer"}')
-        if len(self.sessions) >= self.config.max_sessions:
+        facts = read_offer(params["sdp"], self.config.networks)
+        if facts.peer.strip() and facts.peer in self._peers:
+            return _error(409, "this peer already has a session; renegotiation is not supported")
+        address = request.remote or "unknown"
+        refusal = self._limits.refuse_offer(address)
+        if refusal is not None:
+            self.metrics.errors.labels("limited").inc()
+            return _error(429, refusal)
+        if len(self.sessions) + self._starting >= self.config.max_sessions:
             self.metrics.errors.labels("full").inc()
             return _error(503, f"the server is full ({self.config.max_sessions} sessions); try again later")
+        if _free_descriptors() < self.config.fd_headroom:
+            self.metrics.errors.labels("full").inc()
+            return _error(503, "the server is out of file descriptors; try again later")
+        self._starting += 1
+        try:
+            return await self._answer(facts.sdp, facts.max_message_size, facts.peer, address)
+        finally:
+            self._starting -= 1
+
+    async def _answer(self, sdp: str, max_message_size: int | None, peer: str, address: str) -> web.Response:
         session = Session(
             self.config.worker,
             self.config.rtc_configuration(),
@@ -114,17 +172,21 @@ class Server:
             self.config.limits,
             self._session_closed,
             self.config.record_dir,
+            max_message_size=max_message_size,
         )
-        self.sessions[session.id] = session
         try:
-            answer = await session.answer(RTCSessionDescription(sdp=params["sdp"], type="offer"))
+            answer = await session.answer(RTCSessionDescription(sdp=sdp, type="offer"))
         except OfferError as exc:
-            await session.close(str(exc), cause="refused")
+            self._refuse(session, str(exc))
             return _error(400, str(exc))
         except Exception as exc:  # aiortc's SDP parser raises many kinds on bad input
             log.info("offer refused: %r", exc)
-            await session.close("bad offer", cause="refused")
+            self._refuse(session, "bad offer")
             return _error(400, f"the SDP offer could not be used: {type(exc).__name__}: {exc}"[:300])
+        self.sessions[session.id] = session
+        session.peer, session.address = peer, address
+        self._peers[peer] = session.id
+        self._limits.session_started(address)
         try:
             await session.start()
         except OSError as exc:
@@ -133,8 +195,16 @@ class Server:
             return _error(500, f"could not start a worker process: {exc}")
         return web.json_response({"sdp": answer.sdp, "type": answer.type, "session": session.id})
 
+    def _refuse(self, session: Session, reason: str) -> None:
+        """A refused offer gives its slot back at once; its peer connection closes in the background."""
+        task = session.close(reason, cause="refused")
+        self._refused.add(task)
+        task.add_done_callback(self._refused.discard)
+
     def _session_closed(self, session: Session) -> None:
-        self.sessions.pop(session.id, None)
+        if self.sessions.pop(session.id, None) is not None:
+            self._peers.pop(session.peer, None)
+            self._limits.session_ended(session.address)
 
     async def healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "sessions": len(self.sessions)})
@@ -144,25 +214,48 @@ class Server:
 
     async def close_all(self, app: web.Application) -> None:
         await asyncio.gather(
-            *(s.close("the server is shutting down", "shutdown") for s in list(self.sessions.values()))
+            *(s.close("the server is shutting down", "shutdown") for s in list(self.sessions.values())),
+            *self._refused,
         )
 
 
 SERVER = web.AppKey("server", Server)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def _free_descriptors() -> int:
+    """File descriptors this process may still open (its soft limit minus those open)."""
+    try:
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        return soft - len(os.listdir("/proc/self/fd"))
+    except OSError:  # no /proc (not Linux): assume there is room
+        return 1 << 20
+
+
 def make_app(config: ServeConfig) -> web.Application:
     server = Server(config)
-    app = web.Application(client_max_size=MAX_OFFER_BYTES)
+
+    @web.middleware
+    async def check_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A request must name this server (DNS rebinding reaches nothing)."""
+        if not host_allowed(request.host, config.host, config.door.allow_hosts):
+            return _error(421, f"this server does not serve {request.host!r} (see --allow-host)")
+        return await handler(request)
+
+    app = web.Application(
+        client_max_size=MAX_OFFER_BYTES,
+        middlewares=[security_headers(config.door.frame_ancestors), check_host],
+    )
     app[SERVER] = server
     app.router.add_get("/", server.index)
     app.router.add_static("/static", WEB_CLIENT)
     app.router.add_get("/config", server.client_config)
     app.router.add_post("/offer", server.offer)
+    app.router.add_route("OPTIONS", "/offer", server.preflight)
     app.router.add_get("/healthz", server.healthz)
     app.router.add_get("/metrics", server.metrics_text)
     app.on_shutdown.append(server.close_all)
@@ -189,4 +282,11 @@ def serve(config: ServeConfig) -> None:
     """Run the server until interrupted; prints the URL to open."""
     app = make_app(config)
     print(f"streamer: serving {config.worker.name} at http://{config.host}:{config.port}/", flush=True)
+    if not is_loopback(config.host):
+        print(
+            f"streamer: warning: listening on {config.host}, beyond this machine, with no authentication: "
+            "anyone who can reach it can watch and drive the scene (docs/security.md)",
+            file=sys.stderr,
+            flush=True,
+        )
     web.run_app(app, host=config.host, port=config.port, print=None)

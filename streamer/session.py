@@ -34,6 +34,8 @@ __all__ = ["OfferError", "Session", "SessionLimits"]
 log = logging.getLogger(__name__)
 
 MIME_TYPES = {"h264": "video/H264", "vp8": "video/VP8"}
+CHANNEL_LABEL = "input"  # the one data channel a viewer opens (docs/protocol.md)
+MIN_MESSAGE_SIZE = 1024  # a peer whose data channel takes less cannot get `ended` or `error`
 INITIAL_CREDIT = 2  # frames the worker may render ahead of the viewer taking them
 
 
@@ -46,6 +48,10 @@ class SessionLimits:
     heartbeat_timeout: float = 10.0  # seconds without any data-channel message before the session ends
     event_rate: float = 240.0  # input events per second, sustained, per session
     event_burst: int = 480  # and in one burst
+    message_rate: float = 300.0  # data-channel messages of any kind (pings, invalid ones) per second
+    message_burst: int = 600
+    outgoing_bytes: int = 256 * 1024  # data-channel bytes queued to the viewer before replies are dropped
+    outgoing_stall: float = 10.0  # seconds over that bound before the session ends
     error_report_interval: float = 1.0  # at most one `error` message to the viewer per interval
     stall_timeout: float = 20.0  # seconds with frames owed but none coming before the worker is killed
     connect_timeout: float = 20.0  # seconds from the answer to the viewer's data channel opening
@@ -76,7 +82,9 @@ class Session:
         limits: SessionLimits,
         on_closed: Callable[[Session], None],
         record_dir: Path | None = None,
+        max_message_size: int | None = None,
     ) -> None:
+        """`max_message_size`: the largest data-channel message the viewer takes (its offer's)."""
         self.id = secrets.token_hex(8)
         self.worker_config = replace(worker_config, name=f"{worker_config.name}-{self.id[:6]}")
         if record_dir is not None:
@@ -104,6 +112,12 @@ class Session:
         self._closing: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
+        self.max_message_size = max_message_size or 65536
+        self.peer = ""  # the viewer's ICE ufrag and fingerprint, and its address (Server sets them)
+        self.address = ""
+        self._messages = TokenBucket(limits.message_rate, limits.message_burst)
+        self._over_since: float | None = None  # when the viewer stopped draining our messages
+        self.messages_dropped = 0
 
     # --- signalling -------------------------------------------------------------------------------
 
@@ -118,10 +132,20 @@ class Session:
         transceiver.setCodecPreferences([c for c in capabilities if c.mimeType == mime])
         if "m=video" not in offer.sdp:
             raise OfferError("the offer has no video: add a recvonly video transceiver")
+        if self.max_message_size < MIN_MESSAGE_SIZE:
+            raise OfferError(
+                f"the data channel's max-message-size {self.max_message_size} is below the "
+                f"{MIN_MESSAGE_SIZE} bytes the protocol needs"
+            )
         try:
             await self.pc.setRemoteDescription(offer)
         except OperationError:  # aiortc's word for "no codec in common"
             raise OfferError(f"the browser did not offer {mime}; try another --codec") from None
+        for other in self.pc.getTransceivers():
+            if other is not transceiver:
+                # Media the viewer offers to send (a microphone, a second video) is answered
+                # inactive: nothing receives, decodes or queues it.
+                other.direction = "inactive"
         sender = transceiver.sender
         self._watch_keyframe_requests(sender)
         self.pc.on("datachannel", self._on_datachannel)
@@ -161,6 +185,11 @@ class Session:
     # --- the viewer -------------------------------------------------------------------------------
 
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
+        if self.channel is not None or channel.label != CHANNEL_LABEL:
+            # Only the one `input` channel: others are closed without touching the session.
+            self.metrics.input_dropped.labels("channel").inc()
+            channel.close()
+            return
         self.channel = channel
         channel.on("message", self._on_message)
         channel.on("close", lambda: self.close("viewer closed the connection", cause="disconnected"))
@@ -184,7 +213,18 @@ class Session:
             self.close(f"viewer connection {state}", cause="disconnected")
 
     def _on_message(self, text: str | bytes) -> None:
+        """Every message from the viewer comes through here, and none can end the session."""
         self._last_heard = time.monotonic()
+        if not self._messages.take():
+            self.metrics.input_dropped.labels("rate").inc()  # too many to answer, even with an error
+            return
+        try:
+            self._handle(text)
+        except Exception:
+            log.exception("session %s: a data-channel message failed", self.id)
+            self._refuse("invalid", "the message could not be handled")
+
+    def _handle(self, text: str | bytes) -> None:
         try:
             message = parse_client_message(text)
         except ProtocolError as exc:
@@ -214,9 +254,24 @@ class Session:
             self._last_error_report = now
 
     def _send(self, kind: str, **fields: object) -> None:
+        """A message to the viewer, unless it is not draining them (then dropped and counted)."""
         channel = self.channel
-        if channel is not None and channel.readyState == "open":
-            channel.send(server_message(kind, **fields))
+        if channel is None or channel.readyState != "open":
+            return
+        text = server_message(kind, **fields)
+        if len(text.encode()) > self.max_message_size and "keys" in fields:
+            # `hello` without the key names (the viewer then sends null for unknown keys).
+            text = server_message(kind, **{k: v for k, v in fields.items() if k != "keys"})
+        if len(text.encode()) > self.max_message_size:
+            text = server_message(kind, **{k: str(v)[:200] for k, v in fields.items()})
+        if channel.bufferedAmount > self.limits.outgoing_bytes:
+            self.messages_dropped += 1
+            self.metrics.input_dropped.labels("outgoing").inc()
+            if self._over_since is None:
+                self._over_since = time.monotonic()
+            return
+        self._over_since = None
+        channel.send(text)
 
     # --- the worker -------------------------------------------------------------------------------
 
@@ -270,6 +325,15 @@ class Session:
             if self.channel is not None and now - self._last_heard > self.limits.heartbeat_timeout:
                 self.close(
                     f"viewer silent for {self.limits.heartbeat_timeout:.0f} s (connection lost)",
+                    cause="disconnected",
+                )
+                return
+            channel = self.channel
+            if channel is not None and channel.bufferedAmount <= self.limits.outgoing_bytes:
+                self._over_since = None  # the viewer drains our messages again
+            if self._over_since is not None and now - self._over_since > self.limits.outgoing_stall:
+                self.close(
+                    f"the viewer has not taken our messages for {self.limits.outgoing_stall:.0f} s",
                     cause="disconnected",
                 )
                 return

@@ -67,8 +67,9 @@ class Viewer:
         offer = {"sdp": self.pc.localDescription.sdp, "type": "offer"}
         async with aiohttp.ClientSession() as http, http.post(f"{self.url}/offer", json=offer) as response:
             body = await response.json()
-            if response.status != 200:
-                raise RuntimeError(f"offer refused ({response.status}): {body.get('error')}")
+        if response.status != 200:
+            await self.pc.close()  # its ICE sockets are open already
+            raise RuntimeError(f"offer refused ({response.status}): {body.get('error')}")
         self.answer_sdp = body["sdp"]
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=body["sdp"], type=body["type"]))
 

@@ -27,6 +27,8 @@ CASES: list[tuple[list[list[str]], str, tuple[str, str], tuple[str, str]]] = [
     ([SERVE], "--port", ("0", "65535"), ("-1", "65536")),
     ([SERVE], "--bitrate", ("10k", "200M"), ("9999", "200000001")),
     ([SERVE], "--max-sessions", ("1", "1024"), ("0", "1025")),
+    ([SERVE], "--offers-per-minute", ("1", "10000"), ("0", "10001")),
+    ([SERVE], "--sessions-per-address", ("1", "1024"), ("0", "1025")),
 ]
 PARAMS = [
     pytest.param(command, option, inside, outside, id=f"{command[0]} {option}")

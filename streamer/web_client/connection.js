@@ -3,6 +3,10 @@
 
 const VERSION = 1;
 const PING_INTERVAL_MS = 2000; // the server ends a session whose channel is silent for 10 s
+// A server that answers nothing (not even a pong) for this long is gone, even while ICE still
+// says "connected" (its consent checks take about 30 s to fail): give up and offer to reconnect.
+const SILENCE_TIMEOUT_MS = 6000;
+const SILENCE_CHECK_MS = 500;
 const GATHER_TIMEOUT_MS = 5000; // host candidates take milliseconds; never hang on a stuck gatherer
 
 export async function fetchConfig() {
@@ -22,6 +26,8 @@ export class Connection {
     this.session = null;
     this.closed = false;
     this.pingTimer = 0;
+    this.silenceTimer = 0;
+    this.lastHeard = 0; // performance.now() of the server's last message
   }
 
   async open() {
@@ -40,7 +46,10 @@ export class Connection {
       }
     });
     this.channel = pc.createDataChannel("input");
-    this.channel.addEventListener("open", () => this.startPings());
+    this.channel.addEventListener("open", () => {
+      this.startPings();
+      this.watchSilence();
+    });
     this.channel.addEventListener("message", (e) => this.receive(e.data));
     this.channel.addEventListener("close", () => this.fail("the data channel closed"));
 
@@ -58,6 +67,7 @@ export class Connection {
   }
 
   receive(data) {
+    this.lastHeard = performance.now(); // anything at all shows the server is there
     let message;
     try {
       message = JSON.parse(data);
@@ -75,6 +85,17 @@ export class Connection {
     const ping = () => this.send({ type: "ping", t: performance.now() });
     ping();
     this.pingTimer = setInterval(ping, PING_INTERVAL_MS);
+  }
+
+  // While the channel is open: fail once nothing has come from the server for SILENCE_TIMEOUT_MS.
+  watchSilence() {
+    this.lastHeard = performance.now();
+    this.silenceTimer = setInterval(() => {
+      const silent = performance.now() - this.lastHeard;
+      if (silent >= SILENCE_TIMEOUT_MS) {
+        this.fail(`the server went silent (nothing heard for ${Math.round(silent / 1000)} s)`);
+      }
+    }, SILENCE_CHECK_MS);
   }
 
   // Send one protocol message; false when the channel is not open.
@@ -101,6 +122,7 @@ export class Connection {
   close() {
     this.closed = true;
     clearInterval(this.pingTimer);
+    clearInterval(this.silenceTimer);
     this.channel?.close();
     this.pc?.close();
   }
