@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         viewer = ViewerPage(page)
         viewer.wait_playing(frames=30, timeout=120)
         page.evaluate("window.streamer.toggleStats(true)")
-        page.wait_for_function("window.streamerStats.lastMarker !== null", timeout=10_000)
+        page.wait_for_function("() => window.streamerStats.lastMarker !== null", timeout=10_000)
         started = time.monotonic()
         send_events(viewer, args.input, args.events, args.interval)
         latencies = measure(page, args.events * per_event)

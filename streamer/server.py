@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import resource
+import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from .admission import (
     origin_allowed,
     security_headers,
 )
+from .connections import ConnectionGuard
 from .metrics import Metrics
 from .offer import Network, read_offer
 from .session import OfferError, Session, SessionLimits
@@ -67,6 +69,8 @@ class ServeConfig:
     door: DoorSettings = field(default_factory=DoorSettings)
     networks: tuple[Network, ...] = ()  # viewers' ICE candidates must be in these (none: any)
     fd_headroom: int = 64  # file descriptors kept free: below it, an offer gets 503, not a crash
+    connections_per_address: int = 64  # HTTP connections one client address may hold at once
+    header_seconds: float = 10.0  # for a new connection's request headers to arrive in full
 
     def rtc_configuration(self) -> RTCConfiguration:
         # An explicit list, even empty: aiortc falls back to a public STUN server when given none.
@@ -89,6 +93,7 @@ class Server:
         self._peers: dict[str, str] = {}  # a live session's peer (ICE ufrag and fingerprint) -> its id
         self._limits = AddressLimits(config.door.offers_per_minute, config.door.sessions_per_address)
         self._refused: set[asyncio.Task[None]] = set()  # refused sessions still closing
+        self.connections: ConnectionGuard | None = None  # set by `running`, for its counts
 
     async def index(self, request: web.Request) -> web.FileResponse:
         return web.FileResponse(WEB_CLIENT / "index.html")
@@ -155,7 +160,7 @@ class Server:
         if len(self.sessions) + self._starting >= self.config.max_sessions:
             self.metrics.errors.labels("full").inc()
             return _error(503, f"the server is full ({self.config.max_sessions} sessions); try again later")
-        if _free_descriptors() < self.config.fd_headroom:
+        if await asyncio.to_thread(_free_descriptors) < self.config.fd_headroom:
             self.metrics.errors.labels("full").inc()
             return _error(503, "the server is out of file descriptors; try again later")
         self._starting += 1
@@ -267,20 +272,25 @@ async def running(config: ServeConfig) -> AsyncIterator[tuple[str, Server]]:
     """The server in this event loop, on `config.host` and `config.port` (0: a free port), until the
     block ends; yields its URL and state. Leaving the block ends every session and its worker."""
     app = make_app(config)
-    runner = web.AppRunner(app)
+    # Idle keep-alive connections go after 30 s; the guard bounds the rest (streamer/connections.py).
+    runner = web.AppRunner(app, keepalive_timeout=30.0)
     await runner.setup()
+    listener: asyncio.Server | None = None
     try:
-        site = web.TCPSite(runner, config.host, config.port)
-        await site.start()
-        host, port = runner.addresses[0][:2]
+        assert runner.server is not None
+        guard = ConnectionGuard(runner.server, config.connections_per_address, config.header_seconds)
+        app[SERVER].connections = guard
+        listener = await asyncio.get_running_loop().create_server(guard, config.host, config.port)
+        host, port = listener.sockets[0].getsockname()[:2]
         yield f"http://{host}:{port}", app[SERVER]
     finally:
+        if listener is not None:
+            listener.close()
         await runner.cleanup()
 
 
 def serve(config: ServeConfig) -> None:
-    """Run the server until interrupted; prints the URL to open."""
-    app = make_app(config)
+    """Run the server until interrupted (SIGINT or SIGTERM); prints the URL to open."""
     print(f"streamer: serving {config.worker.name} at http://{config.host}:{config.port}/", flush=True)
     if not is_loopback(config.host):
         print(
@@ -289,4 +299,13 @@ def serve(config: ServeConfig) -> None:
             file=sys.stderr,
             flush=True,
         )
-    web.run_app(app, host=config.host, port=config.port, print=None)
+    asyncio.run(_serve_until_stopped(config))
+
+
+async def _serve_until_stopped(config: ServeConfig) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with running(config):
+        await stop.wait()

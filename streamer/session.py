@@ -23,6 +23,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 
 from gpu_host.worker import AsyncGuestWorker, TaskDone, WorkerExited
 
+from .aiortc_compat import guard_text_messages, on_keyframe_request
 from .messages import Credit, EncodedFrame, Events, Keyframe, SetProbe, Started
 from .metrics import Metrics
 from .protocol import Input, Ping, Probe, ProtocolError, key_names, parse_client_message, server_message
@@ -147,7 +148,8 @@ class Session:
                 # inactive: nothing receives, decodes or queues it.
                 other.direction = "inactive"
         sender = transceiver.sender
-        self._watch_keyframe_requests(sender)
+        on_keyframe_request(sender, self._keyframe_requested)
+        guard_text_messages(self.pc)
         self.pc.on("datachannel", self._on_datachannel)
         self.pc.on("connectionstatechange", self._on_connection_state)
         answer = await self.pc.createAnswer()
@@ -169,18 +171,10 @@ class Session:
         self._watchdog = asyncio.create_task(self._watch(), name=f"session {self.id} watchdog")
         self.metrics.sessions_started.inc()
 
-    def _watch_keyframe_requests(self, sender: RTCRtpSender) -> None:
-        """aiortc acts on PLI/FIR only for frames it encodes itself; ours come encoded, so the
-        request is forwarded to the worker's encoder (docs/platform-notes.md, aiortc)."""
-        original = sender._send_keyframe
-
-        def keyframe_requested() -> None:
-            original()
-            self.metrics.keyframe_requests.inc()
-            if self.worker is not None:
-                self.worker.send(Keyframe())
-
-        sender._send_keyframe = keyframe_requested  # type: ignore[method-assign]
+    def _keyframe_requested(self) -> None:
+        self.metrics.keyframe_requests.inc()
+        if self.worker is not None:
+            self.worker.send(Keyframe())
 
     # --- the viewer -------------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ def test_a_click_toggles_the_triangle(serve: Serve, open_page: Open, codec: Code
     after = viewer.wait_colour(CYAN)
     assert_colour(after, CYAN, "the triangle after one click")
     assert not close_to(before, after, 40)
-    viewer.page.wait_for_function("window.streamerStats.codec !== null")
+    viewer.page.wait_for_function("() => window.streamerStats.codec !== null")
     assert viewer.page.evaluate("window.streamerStats.codec").lower() == codec
 
 
@@ -176,7 +176,7 @@ def test_two_pages_are_two_sessions(serve: Serve, open_page: Open) -> None:
 def test_a_guest_ending_shows_why_and_reconnect_starts_a_new_session(serve: Serve, open_page: Open) -> None:
     viewer = open_page(serve("trap_after"))
     page = viewer.page
-    page.wait_for_function("window.streamerState === 'ended'", timeout=30_000)
+    page.wait_for_function("() => window.streamerState === 'ended'", timeout=30_000)
     first = page.evaluate("window.streamer.session")
     state = page.locator("#state")
     assert "guest ended" in state.inner_text()
@@ -185,8 +185,8 @@ def test_a_guest_ending_shows_why_and_reconnect_starts_a_new_session(serve: Serv
     reconnect = page.get_by_role("button", name="Reconnect")
     assert reconnect.is_visible()
     reconnect.click()
-    page.wait_for_function("window.streamerState !== 'ended'")
-    page.wait_for_function("window.streamerState === 'ended'", timeout=30_000)
+    page.wait_for_function("() => window.streamerState !== 'ended'")
+    page.wait_for_function("() => window.streamerState === 'ended'", timeout=30_000)
     assert page.evaluate("window.streamer.session") not in (None, first)
 
 
@@ -229,7 +229,7 @@ def test_pointer_mapping_skips_the_bars(
 def test_mapping_function_with_letterbox_and_pillarbox(serve: Serve, open_page: Open) -> None:
     viewer = open_page(serve("solid"))
     page = viewer.page
-    page.wait_for_function("window.streamer !== undefined")
+    page.wait_for_function("() => window.streamer !== undefined")
     mapped = page.evaluate(
         """() => {
             const m = window.streamer.mapToSurface;
@@ -252,7 +252,7 @@ def test_mapping_function_with_letterbox_and_pillarbox(serve: Serve, open_page: 
 def test_key_names_follow_the_hello(serve: Serve, open_page: Open) -> None:
     viewer = open_page(serve("solid"))
     page = viewer.page
-    page.wait_for_function("window.streamer.hello !== null", timeout=30_000)
+    page.wait_for_function("() => window.streamer.hello !== null", timeout=30_000)
     known = "KeyA:key-a Digit0:digit0 ArrowLeft:arrow-left Numpad0:numpad0 NumpadAdd:numpad-add F1:f1"
     known += " ShiftLeft:shift-left Space:space"
     expected: dict[str, str | None] = {code: name for code, name in (p.split(":") for p in known.split())}
@@ -273,18 +273,20 @@ def test_stats_overlay_measures_input_to_photon(serve: Serve, open_page: Open) -
     sent = page.evaluate("window.streamer.sent")
     assert not [e for e in sent if e.get("key") == "key-s"], sent
     corner = (4 / SIZE[0], 4 / SIZE[1])  # inside marker cell 0, white while the probe is on
-    page.wait_for_function("window.streamerStats.lastMarker !== null", timeout=10_000)
+    page.wait_for_function("() => window.streamerStats.lastMarker !== null", timeout=10_000)
     assert_colour(viewer.pixel(*corner), WHITE, "marker cell 0")
     for _ in range(4):
         viewer.click_centre()
         page.wait_for_timeout(250)
-    page.wait_for_function("window.streamerStats.latencies.length >= 8", timeout=10_000)
+    page.wait_for_function("() => window.streamerStats.latencies.length >= 8", timeout=10_000)
     latencies = page.evaluate("window.streamerStats.latencies")
     assert all(0 < value < 2000 for value in latencies), latencies
     assert page.evaluate("window.streamerStats.lastMarker") == page.evaluate("window.streamer.seq") % 65536
-    page.wait_for_function("document.getElementById('stat-latency').textContent.endsWith('ms')")
+    page.wait_for_function("() => document.getElementById('stat-latency').textContent.endsWith('ms')")
     no_value = "\u2013"  # the en dash the overlay shows before it has a figure
-    page.wait_for_function(f"document.getElementById('stat-fps').textContent !== '{no_value}'", timeout=5000)
+    page.wait_for_function(
+        f"() => document.getElementById('stat-fps').textContent !== '{no_value}'", timeout=5000
+    )
 
     page.get_by_role("button", name="Stats").click()
     assert overlay.is_hidden()

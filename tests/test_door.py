@@ -81,7 +81,7 @@ def test_bodies_are_read_whole_and_bad_ones_get_4xx_never_500() -> None:
             big = b"x" * 70_000
             status, _ = await raw_request(url, [chunked, b"%x\r\n" % len(big) + big + b"\r\n0\r\n\r\n"])
             assert status == 413
-            status, reply_json, _ = await post(url, b"[" * 100_000, **{"Content-Type": "application/json"})
+            status, reply_json, _ = await post(url, b"[" * 60_000, **{"Content-Type": "application/json"})
             assert status == 400 and "JSON" in str(reply_json["error"])
 
     run(scenario)
@@ -91,7 +91,8 @@ def test_cross_site_posts_preflights_and_foreign_hosts_are_refused() -> None:
     async def scenario() -> None:
         cfg = replace(config(), door=DoorSettings(allow_origins=("https://kiosk.example",)))
         async with running(cfg) as (url, server):
-            _pc, sdp = await browser_offer()
+            pc, sdp = await browser_offer()
+            await pc.close()  # only its offer is needed
             body = json.dumps({"sdp": sdp, "type": "offer"}).encode()
             # A text/plain post needs no preflight from any page: refused before any work.
             status, reply, _ = await post(url, body, **{"Content-Type": "text/plain"})
@@ -165,7 +166,7 @@ def test_unsolicited_media_is_answered_inactive_and_memory_stays_flat() -> None:
 
     async def scenario() -> None:
         async with running(config()) as (url, server):
-            viewer = Viewer(url)
+            viewer = Viewer(url, keep_frames=1)  # the viewer runs in this process: keep no frames
             viewer.pc.addTrack(AudioStreamTrack())
             await viewer.connect()
             audio = next(line for line in viewer.answer_sdp.split("m=")[1:] if line.startswith("audio"))
@@ -189,6 +190,10 @@ def test_no_data_channel_message_ends_a_session() -> None:
             extra = viewer.pc.createDataChannel("another")
             for text in ("[" * 2000 + "]" * 2000, '{"v": 1, "type": "ping", "t": ' + "9" * 400 + "}"):
                 viewer.send_raw(text)
+            # A text message that is not UTF-8 (aiortc's own API cannot send one: its internals can).
+            sctp = viewer.pc.sctp
+            assert sctp is not None and viewer.channel.id is not None
+            await sctp._send(viewer.channel.id, 51, b'{"v": 1, "type": "ping", "t": "\xff\xfe"}')
             await until(lambda: sum(m["type"] == "error" for m in viewer.messages) >= 1)
             extra.close()  # closing another channel does not touch the session
             seen = viewer.frames_received
@@ -226,6 +231,31 @@ def test_a_session_ended_by_its_viewer_is_not_counted_as_a_guest_error() -> None
             assert 'streamer_errors_total{kind="guest"}' not in text or (
                 metric(text, 'streamer_errors_total{kind="guest"}') == 0
             )
+
+    run(scenario)
+
+
+def test_slow_and_numerous_connections_are_cut_off() -> None:
+    """Slowloris: headers sent a byte at a time are cut at the deadline, and one address cannot
+    hold more than its share of connections; a real client still gets through meanwhile."""
+
+    async def scenario() -> None:
+        cfg = replace(config(), connections_per_address=5, header_seconds=1.0)
+        async with running(cfg) as (url, server):
+            host, port = url.removeprefix("http://").split(":")
+            slow = [await asyncio.open_connection(host, int(port)) for _ in range(8)]
+            for _reader, writer in slow:
+                writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # never finished
+            guard = server.connections
+            assert guard is not None
+            await until(lambda: guard.refused == 3, 5)
+            await until(lambda: guard.timed_out == 5, 5)
+            for reader, writer in slow:
+                assert await reader.read() == b""  # closed by the server
+                writer.close()
+            async with aiohttp.ClientSession() as http, http.get(f"{url}/healthz") as response:
+                assert response.status == 200
+            assert not guard.open
 
     run(scenario)
 

@@ -416,7 +416,8 @@ def test_a_silent_viewer_is_dropped_after_the_heartbeat_timeout() -> None:
 def test_bad_offers_get_a_clear_error(body: bytes, status: int, words: str) -> None:
     async def scenario() -> None:
         async with running(config()) as (url, server), aiohttp.ClientSession() as http:
-            async with http.post(f"{url}/offer", data=body) as response:
+            headers = {"Content-Type": "application/json"}
+            async with http.post(f"{url}/offer", data=body, headers=headers) as response:
                 assert response.status == status
                 assert words in (await response.json())["error"]
             assert not server.sessions
