@@ -133,6 +133,8 @@ def test_refused_offers_hold_no_slot_and_one_address_cannot_take_them_all() -> N
             )
             assert {status for status, _, _ in results} == {400}
             assert not server.sessions  # refused offers never sat in the table
+            await until(lambda: not server._refused)
+            assert metric(await metrics(url), 'streamer_sessions_ended_total{cause="refused"}') == 30
             async with Viewer(url) as first:
                 await first.wait_frames(2)
                 with pytest.raises(RuntimeError, match=r"429.*already has 1 sessions"):
@@ -220,7 +222,7 @@ def test_a_tiny_max_message_size_is_refused_in_one_line() -> None:
     run(scenario)
 
 
-def test_a_session_ended_by_its_viewer_is_not_counted_as_a_guest_error() -> None:
+def test_each_end_is_counted_by_its_cause_and_a_viewer_leaving_is_no_error() -> None:
     async def scenario() -> None:
         async with running(config()) as (url, server):
             async with Viewer(url) as viewer:
@@ -231,6 +233,13 @@ def test_a_session_ended_by_its_viewer_is_not_counted_as_a_guest_error() -> None
             assert 'streamer_errors_total{kind="guest"}' not in text or (
                 metric(text, 'streamer_errors_total{kind="guest"}') == 0
             )
+            last = Viewer(url)
+            await last.connect()
+            await last.wait_frames(2)
+            registry = server.metrics
+        await last.close()  # the server shut down under it
+        text = registry.exposition().decode()
+        assert metric(text, 'streamer_sessions_ended_total{cause="shutdown"}') == 1
 
     run(scenario)
 

@@ -43,11 +43,23 @@ def test_a_bad_scene_is_refused_at_start_in_one_line(
     assert err.startswith("streamer: ") and words in err and "\n" not in err, err
 
 
-def test_serve_prints_the_url_answers_health_and_stops_on_interrupt() -> None:
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"], ids=["loopback", "every-interface"])
+def test_serve_prints_the_url_answers_health_and_stops_on_interrupt(host: str) -> None:
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamer.cli", "serve", "--scene", "triangle", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "streamer.cli",
+            "serve",
+            "--scene",
+            "triangle",
+            "--port",
+            str(port),
+            "--host",
+            host,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -56,7 +68,13 @@ def test_serve_prints_the_url_answers_health_and_stops_on_interrupt() -> None:
     try:
         assert server.stdout is not None
         line = server.stdout.readline()
-        assert line.strip() == f"streamer: serving triangle at http://127.0.0.1:{port}/", line
+        assert line.strip() == f"streamer: serving triangle at http://{host}:{port}/", line
+        if host == "0.0.0.0":  # beyond loopback, with no authentication: said at once
+            warning = server.stdout.readline()
+            assert (
+                warning.startswith("streamer: warning: listening on 0.0.0.0")
+                and "docs/security.md" in warning
+            )
         deadline = time.monotonic() + 20
         while True:
             try:
