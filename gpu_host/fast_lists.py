@@ -275,7 +275,7 @@ def install() -> bool:
         return original_from_c(self, c)
 
     setattr(ListType, "convert_to_c", convert_to_c)  # noqa: B010 (mypy: no method assignment)
-    setattr(ListType, "convert_from_c", convert_from_c)  # noqa: B010
+    setattr(ListType, "convert_from_c", convert_from_c)  # noqa: B010 (as above)
     _installed = True
     log.debug("list<u8> fast path installed (%s)", layout)
     return True

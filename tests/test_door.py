@@ -8,6 +8,7 @@ import ipaddress
 import json
 import os
 from dataclasses import replace
+from typing import Any
 
 import aiohttp
 import pytest
@@ -181,6 +182,34 @@ def test_unsolicited_media_is_answered_inactive_and_memory_stays_flat() -> None:
             assert grown < 6 << 20, f"the server grew {grown >> 20} MB in 8 s while the viewer sent audio"
             await viewer.close()
             await until(lambda: not server.sessions)
+
+    run(scenario)
+
+
+def test_a_peer_that_never_acknowledges_is_bounded_then_ended() -> None:
+    """A viewer that keeps pinging but never acknowledges SCTP data: replies queue up to a bound,
+    the rest are dropped and counted, and a session stuck over the bound ends with the reason
+    (the main process grew by 0.56 MB/s before: the queue had no bound)."""
+
+    async def scenario() -> None:
+        cfg = config(outgoing_bytes=4096, outgoing_stall=2.0)
+        async with running(cfg) as (url, server):
+            viewer = Viewer(url, keep_frames=1, ping_interval=0.01)
+            await viewer.connect()
+            await asyncio.wait_for(viewer.channel_open.wait(), 20)
+            sctp: Any = viewer.pc.sctp
+
+            async def no_ack() -> None:
+                return None
+
+            sctp._send_sack = no_ack  # its pings still arrive; our replies are never acknowledged
+            (session,) = server.sessions.values()
+            await until(lambda: session.messages_dropped > 20, 10)
+            assert session.channel is not None and session.channel.bufferedAmount <= 4096 + 1024  # bounded
+            await asyncio.wait_for(session.closed.wait(), 20)
+            assert session.ended_reason is not None and "has not taken our messages" in session.ended_reason
+            assert metric(await metrics(url), 'streamer_input_dropped_total{reason="outgoing"}') > 0
+            await viewer.close()
 
     run(scenario)
 
