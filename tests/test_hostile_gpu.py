@@ -179,6 +179,7 @@ def test_submitting_twice_is_refused(hostile: Callable[..., Outcome]) -> None:
     outcome = hostile("submit_twice")
     rendered_on(outcome)
     assert validation(outcome, "submit_twice") == "a command buffer can be submitted only once"
+    assert validation(outcome, "twice_in_one_submit") == "a command buffer appears twice in one submit"
     assert validation(outcome, "finish_twice") == "the gpu-command-encoder is no longer valid"
     assert validation(outcome, "record_after_finish") == "the gpu-command-encoder is no longer valid"
 

@@ -16,6 +16,10 @@ class QueueFunctions:
     @wit("[method]gpu-queue.submit")
     def queue_submit(self, queue: GpuQueue, buffers: list[GpuCommandBuffer]) -> None:
         call = "[method]gpu-queue.submit"
+        # The same command buffer twice in one list (two handles to it, or one handle twice) makes
+        # wgpu-native abort the process too.
+        if len({id(buffer) for buffer in buffers}) != len(buffers):
+            raise GuestGpuError(call, "a command buffer appears twice in one submit")
         natives = []
         for buffer in buffers:
             # Re-submitting or crossing devices makes wgpu-native abort the process: refuse here.
