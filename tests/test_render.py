@@ -76,10 +76,16 @@ def test_png_folder_and_determinism_with_events(runtime: Runtime, tmp_path: Path
 
 def test_frame_buffer_render_is_deterministic_across_runs(runtime: Runtime, tmp_path: Path) -> None:
     outs = []
-    for name in ("x.mp4", "y.mp4"):
-        render(RenderJob(scene_path("framebuffer"), tmp_path / name, frames=5, size=(64, 48)), runtime, False)
-        outs.append(decode(tmp_path / name)[0])
-    assert all(np.array_equal(a, b) for a, b in zip(*outs, strict=True))
+    for name in ("x", "y"):
+        for suffix in (".mp4", ""):  # the video, and the lossless frames it was encoded from
+            job = RenderJob(scene_path("framebuffer"), tmp_path / (name + suffix), frames=5, size=(64, 48))
+            assert render(job, runtime, False).error is None
+        outs.append(decode(tmp_path / f"{name}.mp4")[0])
+    pngs = [[np.asarray(Image.open(p)) for p in sorted((tmp_path / n).glob("*.png"))] for n in ("x", "y")]
+    differ = [i for i, (a, b) in enumerate(zip(*pngs, strict=True)) if not np.array_equal(a, b)]
+    assert not differ, f"the guest's frames {differ} differ between runs"
+    differ = [i for i, (a, b) in enumerate(zip(*outs, strict=True)) if not np.array_equal(a, b)]
+    assert not differ, f"decoded frames {differ} differ between runs (the guest's own frames did not)"
 
 
 def test_cli_renders_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
