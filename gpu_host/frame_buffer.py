@@ -47,6 +47,9 @@ class FrameBufferPresenter:
         rgb = np.ascontiguousarray(bgrx[:, :, 2::-1])
         return ReadyPixels(rgb, "rgb24", (payload.width, payload.height))
 
+    def discard(self, payload: object) -> None:
+        assert isinstance(payload, PixelBuffer)
+
     def close(self) -> None:
         pass
 

@@ -34,6 +34,7 @@ class FrameClock:
         self._colour = colour
         self.describe = describe
         self._wanted = False
+        self._discard = False  # the wanted frame's pixels are not to be read (a fast-forward)
         self._tick = False
         self._frame: PendingFrame | None = None
         self._ticked_at = time.perf_counter()
@@ -42,11 +43,13 @@ class FrameClock:
 
     # --- consumer side ------------------------------------------------------------------------
 
-    def request(self) -> None:
-        """Ask the guest for the next frame (idempotent until it is delivered)."""
+    def request(self, discard: bool = False) -> None:
+        """Ask the guest for the next frame (idempotent until it is delivered). `discard`: the
+        frame is only run through, its pixels never read (a chunk's fast-forward)."""
         with self._waker.lock:
             if not self._wanted and self._frame is None:
                 self._wanted = True
+                self._discard = discard
                 self._tick = True
                 self._waker.lock.notify_all()
 
@@ -74,6 +77,16 @@ class FrameClock:
             if tick:
                 self._ticked_at = time.perf_counter()
             return tick
+
+    def await_request(self) -> bool:
+        """Wait until the consumer wants a frame; True when it wants it discarded. The answer
+        holds until `deliver`, as only a delivery ends a request."""
+        lock = self._waker.lock
+        with lock:
+            lock.wait_for(lambda: self._wanted or self._waker.stopping)
+            if self._waker.stopping:
+                raise GuestStopped("the host is stopping this guest")
+            return self._discard
 
     def deliver(self, source: PixelSource, presented_at: float) -> None:
         """Hand a presented frame to the consumer, first waiting until it wants one.

@@ -171,6 +171,11 @@ class GpuPresenter:
             self._pending.append(readback)
         return readback
 
+    def discard(self, payload: object) -> None:
+        self.device.check_alive(PRESENT)
+        assert isinstance(payload, GpuTexture)
+        payload.check_alive(PRESENT)
+
     def _free_slot(self, size: tuple[int, int]) -> _Slot:
         """A readback buffer for a frame of `size`: a free one, a new one while fewer than K
         exist, else the oldest pending frame's, once this thread has finished reading it."""

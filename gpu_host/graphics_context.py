@@ -17,7 +17,10 @@ from .errors import GuestCallError
 from .linking import HostInterface, wit
 from .resources import Resource
 
+from .presenter import NOT_READ
+
 if TYPE_CHECKING:
+    from .frame import PixelSource
     from .guest import GuestContext
     from .presenter import Presenter
     from .surface import Surface
@@ -94,7 +97,13 @@ class GraphicsContextHost(HostInterface):
             raise GuestCallError(call, "nothing to present; call get-current-buffer first")
         context.current = None
         presented_at = time.perf_counter()
-        source = current.presenter.present(current.payload)
+        # The guest waits here for the consumer's request, which says whether to read the pixels.
+        source: PixelSource
+        if self.ctx.frames.await_request():
+            current.presenter.discard(current.payload)
+            source = NOT_READ
+        else:
+            source = current.presenter.present(current.payload)
         self.ctx.frames.deliver(source, presented_at)
         self.ctx.cpu.waited()  # a presented frame is progress; its wait for the consumer never counts
 

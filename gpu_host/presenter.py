@@ -11,9 +11,10 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+from .errors import HostError
 from .frame import PixelFormat, Pixels, PixelSource
 
-__all__ = ["Presenter", "ReadyPixels"]
+__all__ = ["NOT_READ", "NotRead", "Presenter", "ReadyPixels"]
 
 
 class Presenter(Protocol):
@@ -24,6 +25,10 @@ class Presenter(Protocol):
     def present(self, payload: object) -> PixelSource:
         """Start taking a drawn buffer's pixels to host memory (on the guest's thread; the
         waiting is the consumer's, `PixelSource.pixels`). A GuestCallError if it cannot be read."""
+        ...
+
+    def discard(self, payload: object) -> None:
+        """Let a drawn buffer go unread (a fast-forwarded frame), refusing what `present` would."""
         ...
 
     def close(self) -> None:
@@ -39,3 +44,13 @@ class ReadyPixels:
 
     def pixels(self) -> tuple[Pixels, PixelFormat, tuple[int, int], float]:
         return self._result
+
+
+class NotRead:
+    """The pixels of a frame that was fast-forwarded: never read, so there are none."""
+
+    def pixels(self) -> tuple[Pixels, PixelFormat, tuple[int, int], float]:
+        raise HostError("this frame was fast-forwarded: its pixels were never read")
+
+
+NOT_READ = NotRead()

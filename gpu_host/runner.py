@@ -112,15 +112,16 @@ class GuestRunner:
 
     # --- frames and input -------------------------------------------------------------------------
 
-    def request_frame(self, events: Sequence[InputEvent] = ()) -> None:
+    def request_frame(self, events: Sequence[InputEvent] = (), discard: bool = False) -> None:
         """Give the guest its next frame tick, with `events` queued together with it so the guest
         sees both in one `poll`: the same script gives the same frames however the threads are
-        scheduled. Does not wait; `take_frame` does."""
+        scheduled. Does not wait; `take_frame` does. `discard`: the frame's pixels are never
+        read (`skip`)."""
         self.start()
         with self.ctx.waker.lock:
             for event in events:
                 self.send_event(event)
-            self.ctx.frames.request()
+            self.ctx.frames.request(discard)
 
     def take_frame(self, timeout: float | None = 60.0) -> PendingFrame:
         """The frame presented after the last `request_frame`, its pixels possibly still on their
@@ -171,6 +172,19 @@ class GuestRunner:
                         yield pending.popleft().result()
                     raise
                 taken += 1
+
+    def skip(
+        self,
+        count: int,
+        events: Callable[[int], Sequence[InputEvent]] = lambda _index: (),
+        timeout: float | None = 60.0,
+    ) -> None:
+        """Run the guest through its next `count` frames as `frames` would (the same ticks, time
+        and input), without reading their pixels: a chunk of a long render starts its guest
+        where the frames before the chunk left it. The guest's GPU work still runs."""
+        for index in range(count):
+            self.request_frame(events(index), discard=True)
+            self.take_frame(timeout)
 
     def send_event(self, event: InputEvent) -> None:
         """Queue an input event (gpu_host.events) for the guest's surfaces."""

@@ -8,18 +8,18 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
-from gpu_host import ComponentError, Limits, Runtime
-from gpu_host.events import EventError, ScriptedEvent, load_script
+from gpu_host import ComponentError, Runtime
+from gpu_host.events import EventError, load_script
 
 from . import options
 from .admission import DoorSettings
 from .doctor import doctor
 from .encoder import CODECS, EncoderSettings
 from .options import parse_bitrate, parse_bytes, parse_size
-from .render import RenderJob, render, render_isolated
+from .render import render, render_isolated
+from .render_args import add_limit_options, add_render_arguments, limits_from_args, render_job
 from .scenes import DEFAULT_SCENE, build_scenes, builtin_scenes, resolve_scene, scene_summary
 from .server import IceServer, ServeConfig, serve
 from .stream_task import WorkerConfig
@@ -37,80 +37,18 @@ __all__ = [
 ]
 
 
-def _add_limit_options(parser: argparse.ArgumentParser) -> None:
-    """The guest's limits a user may need to change (docs/sandbox.md has them all)."""
-    default = Limits()
-    group = parser.add_argument_group("guest limits (docs/sandbox.md)")
-    group.add_argument(
-        "--cpu-seconds",
-        type=options.SECONDS.number(float),
-        default=default.cpu_seconds,
-        help=f"seconds a guest may run without waiting for a frame (default {default.cpu_seconds:g})",
-    )
-    group.add_argument(
-        "--memory",
-        type=options.memory,
-        default=default.memory_bytes,
-        metavar="SIZE",
-        help=f"the guest's linear memory, e.g. 512M (default {default.memory_bytes >> 20}M)",
-    )
-    group.add_argument(
-        "--gpu-memory",
-        type=options.gpu_memory,
-        default=default.gpu_bytes,
-        metavar="SIZE",
-        help=f"bytes of GPU buffers and textures alive at once (default {default.gpu_bytes >> 20}M)",
-    )
-    group.add_argument(
-        "--gpu-wait",
-        type=options.SECONDS.number(float),
-        default=default.gpu_wait_seconds,
-        metavar="SECONDS",
-        help="longest wait on the GPU; past it the guest ends and its device is lost "
-        f"(default {default.gpu_wait_seconds:g})",
-    )
-
-
-def limits_from_args(args: argparse.Namespace) -> Limits:
-    """The Limits the command line asks for (startup gets at least as long as any later frame)."""
-    default = Limits()
-    return replace(
-        default,
-        cpu_seconds=args.cpu_seconds,
-        startup_cpu_seconds=max(default.startup_cpu_seconds, args.cpu_seconds),
-        memory_bytes=args.memory,
-        gpu_bytes=args.gpu_memory,
-        gpu_wait_seconds=args.gpu_wait,
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="streamer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("render", help="render a scene headless to an MP4 or a folder of PNGs")
-    r.add_argument(
-        "scene", nargs="?", default=DEFAULT_SCENE, help="a built-in scene's name or a component path"
-    )
-    r.add_argument("-o", "--output", type=Path, required=True, help="OUT.mp4 (H.264) or a folder for PNGs")
-    r.add_argument(
-        "--frames", type=options.FRAMES.number(int), default=90, help="frames to render (default 90)"
-    )
-    r.add_argument("--size", type=parse_size, default=(640, 360), help="surface size WxH (default 640x360)")
-    r.add_argument(
-        "--fps", type=options.FPS.number(float), default=30.0, help="virtual frame rate and video rate"
-    )
-    r.add_argument(
-        "--seed", type=options.SEED.number(int), default=0, help="seed of the guest's wasi:random (default 0)"
-    )
-    r.add_argument("--events", type=Path, help="JSON-lines input script (docs/events.md)")
+    add_render_arguments(r)
     r.add_argument(
         "--isolate",
         action="store_true",
         help="run the guest in a worker process of its own: a guest that kills it ends the render "
         "in one line (the output is the same)",
     )
-    _add_limit_options(r)
 
     d = sub.add_parser("doctor", help="show the GPU adapter and the wasi:webgpu coverage")
     d.add_argument(
@@ -199,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write each session's input to DIR/SESSION.jsonl as a render script",
     )
-    _add_limit_options(s)
+    add_limit_options(s)
     return parser
 
 
@@ -263,21 +201,6 @@ def serve_config(args: argparse.Namespace, worker: WorkerConfig) -> ServeConfig:
             frame_ancestors=args.frame_ancestors,
         ),
         networks=tuple(args.allow_network),
-    )
-
-
-def render_job(args: argparse.Namespace, component: Path, events: tuple[ScriptedEvent, ...]) -> RenderJob:
-    """The render job `streamer render`'s options describe."""
-    return RenderJob(
-        component=component,
-        output=args.output,
-        frames=args.frames,
-        size=args.size,
-        fps=args.fps,
-        seed=args.seed,
-        events=events,
-        name=args.scene if args.scene in builtin_scenes() else None,
-        limits=limits_from_args(args),
     )
 
 

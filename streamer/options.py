@@ -14,17 +14,23 @@ from dataclasses import dataclass
 
 __all__ = [
     "BITRATE",
+    "CHUNK_FRAMES",
     "FPS",
     "FRAMES",
     "GPU_MEMORY",
+    "KEYINT",
     "MAX_SESSIONS",
     "MEMORY",
     "OFFERS_PER_MINUTE",
     "PORT",
+    "QP",
+    "RETRIES",
     "SECONDS",
     "SEED",
     "SESSIONS_PER_ADDRESS",
     "SIDE",
+    "TASK_CPUS",
+    "TASK_GPUS",
     "Bound",
     "parse_bitrate",
     "parse_bytes",
@@ -80,6 +86,12 @@ SEED = Bound(0, 2**63 - 1)
 SECONDS = Bound(0, 1000, above=True)  # --cpu-seconds, --gpu-wait
 MEMORY = Bound(1 << 20, 4 << 30)  # a guest's linear memory: wasm32 addresses 4 GiB at most
 GPU_MEMORY = Bound(1 << 20, 1 << 40)
+QP = Bound(0, 51)  # H.264's quantizer
+KEYINT = Bound(1, 10_000)  # frames between keyframes
+CHUNK_FRAMES = Bound(1, 1_000_000)
+RETRIES = Bound(0, 100)
+TASK_CPUS = Bound(0, 1024)  # a farm task's CPUs (0: it asks for none)
+TASK_GPUS = Bound(0, 64)  # a farm task's share of GPUs (0.25: four tasks to a GPU)
 
 
 def parse_size(text: str) -> tuple[int, int]:

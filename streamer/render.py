@@ -20,7 +20,7 @@ from gpu_host.output import LineSink, print_line
 from gpu_host.worker import GuestWorker, TaskChannel, TaskDone, WorkerDied, wedged
 
 from .progress import Progress
-from .video import open_sink
+from .video import VideoSettings, open_sink
 
 __all__ = ["RenderJob", "RenderProgress", "RenderResult", "RenderTask", "render", "render_isolated"]
 
@@ -39,6 +39,10 @@ class RenderJob:
     name: str | None = None
     limits: Limits = field(default_factory=Limits)
     args: tuple[str, ...] = ()  # the guest's command-line arguments (wasi:cli/environment)
+    video: VideoSettings = field(default_factory=VideoSettings)
+    # A chunk of a longer render: the guest runs through the frames before `first_frame` without
+    # their pixels being read, then `frames` frames are written, numbered as the whole render would.
+    first_frame: int = 0
 
     def frame_format(self) -> PixelFormat:
         """What the output wants: I420 converted on the GPU for video, RGB for PNG frames."""
@@ -94,9 +98,11 @@ def render(
     error: GuestError | None = None
     bar = Progress(job.frames, stream=sys.stderr) if progress else None
     guest = runtime.run(component, options)
+    first = job.first_frame
     try:
-        with open_sink(job.output, job.fps, job.size) as out:
-            for frame in guest.frames(job.frames, lambda index: by_frame.get(index, ())):
+        with open_sink(job.output, job.fps, job.size, job.video, first + 1) as out:
+            guest.skip(first, lambda index: by_frame.get(index, ()))
+            for frame in guest.frames(job.frames, lambda index: by_frame.get(first + index, ())):
                 try:
                     out.write(frame)
                 finally:

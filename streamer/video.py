@@ -9,6 +9,7 @@ the live stream does.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Protocol, Self
@@ -20,8 +21,9 @@ from PIL import Image
 from gpu_host.frame import Frame, Pixels, frame_rate, rgb_to_i420
 
 from .av_frame import yuv_frame
+from .options import KEYINT, QP
 
-__all__ = ["FrameSink", "Mp4Writer", "PngFolderWriter", "open_sink"]
+__all__ = ["FrameSink", "Mp4Writer", "PngFolderWriter", "VideoSettings", "open_sink"]
 
 _VIDEO_SUFFIXES: Final = frozenset({".mkv", ".webm", ".mov", ".avi", ".gif", ".m4v", ".h264", ".ivf"})
 _FRAME_FILE: Final = re.compile(r"^\d{6,}\.png$")
@@ -57,6 +59,41 @@ def _fit(rgb: Pixels, width: int, height: int) -> Pixels:
     return out
 
 
+@dataclass(frozen=True)
+class VideoSettings:
+    """How an MP4 render is encoded beyond libx264's defaults (quality by CRF 23, keyframes where
+    x264 decides).
+
+    `qp`: a constant quantizer (0 to 51, lower is better) in place of CRF. `keyint`: a keyframe
+    exactly every `keyint` frames and nowhere else, no B-frames and a fixed thread count, so that
+    each group of pictures is encoded from its own frames alone: a render split into chunks of a
+    multiple of `keyint` frames, each chunk encoded apart, then decodes to the same frames as the
+    render done in one piece (docs/farm.md).
+    """
+
+    qp: int | None = None
+    keyint: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.qp is not None:
+            QP.check(self.qp, "the quantizer (qp)")
+        if self.keyint is not None:
+            KEYINT.check(self.keyint, "the keyframe interval (keyint)")
+
+    def x264_params(self) -> dict[str, str]:
+        params: dict[str, str] = {}
+        if self.qp is not None:
+            params["qp"] = str(self.qp)
+        if self.keyint is not None:
+            params["x264-params"] = f"keyint={self.keyint}:min-keyint={self.keyint}:scenecut=0:bframes=0"
+            # x264's output depends on its thread count, which by default follows the machine's cores.
+            params["threads"] = str(FIXED_GOP_THREADS)
+        return params
+
+
+FIXED_GOP_THREADS: Final = 4
+
+
 class _ClosingSink:
     """`with` support for the sinks: leaving the block closes the output."""
 
@@ -80,7 +117,9 @@ class Mp4Writer(_ClosingSink):
     centred, cropped or bordered with black, and counted in `refitted_frames`.
     """
 
-    def __init__(self, path: str | Path, fps: float, size: tuple[int, int]) -> None:
+    def __init__(
+        self, path: str | Path, fps: float, size: tuple[int, int], settings: VideoSettings | None = None
+    ) -> None:
         width, height = size
         if width < 1 or height < 1:
             raise ValueError(f"video size must be at least 1x1, got {width}x{height}")
@@ -102,6 +141,7 @@ class Mp4Writer(_ClosingSink):
             self._stream.pix_fmt = "yuv420p"
             self._stream.time_base = self._time_base
             self._stream.codec_context.time_base = self._time_base
+            self._stream.codec_context.options = (settings or VideoSettings()).x264_params()
         except BaseException:
             self._container.close()
             raise
@@ -145,10 +185,11 @@ class PngFolderWriter(_ClosingSink):
     """Lossless frames as `000001.png`, `000002.png`, … for inspection or another encoder.
 
     Refuses a folder that already holds numbered frames, so an old, longer render cannot leave
-    stale frames behind the new ones.
+    stale frames behind the new ones. `first` is the number of the first frame written (a chunk
+    of a longer render numbers its frames as the whole render would).
     """
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, first: int = 1) -> None:
         self.folder = Path(folder)
         if self.folder.exists() and not self.folder.is_dir():
             raise ValueError(f"{self.folder} is a file; give a folder name for PNG frames, or a .mp4 path")
@@ -158,28 +199,37 @@ class PngFolderWriter(_ClosingSink):
                 f"{self.folder} already holds numbered PNG frames; delete them or choose another folder"
             )
         self.frames_written = 0
+        self.first = first
         self._closed = False
 
     def write(self, frame: Frame) -> None:
-        """Write the next frame as an RGB PNG, numbered from 1."""
+        """Write the next frame as an RGB PNG, numbered from `first`."""
         if self._closed:
             raise ValueError(f"{self.folder}: cannot write a frame, the writer is closed")
         _check_frame(frame)
+        name = f"{self.first + self.frames_written:06d}.png"
+        Image.fromarray(np.ascontiguousarray(frame.rgb)).save(self.folder / name)
         self.frames_written += 1
-        Image.fromarray(np.ascontiguousarray(frame.rgb)).save(self.folder / f"{self.frames_written:06d}.png")
 
     def close(self) -> None:
         """Nothing is buffered; closing only stops further writes."""
         self._closed = True
 
 
-def open_sink(path: str | Path, fps: float, size: tuple[int, int]) -> FrameSink:
-    """An MP4 writer for a `.mp4` path, otherwise a PNG folder writer (fps and size then unused)."""
+def open_sink(
+    path: str | Path,
+    fps: float,
+    size: tuple[int, int],
+    settings: VideoSettings | None = None,
+    first: int = 1,
+) -> FrameSink:
+    """An MP4 writer for a `.mp4` path, otherwise a PNG folder writer whose frames are numbered
+    from `first` (fps, size and settings then unused)."""
     suffix = Path(path).suffix.lower()
     if suffix == ".mp4":
-        return Mp4Writer(path, fps, size)
+        return Mp4Writer(path, fps, size, settings)
     if suffix in _VIDEO_SUFFIXES:
         raise ValueError(
             f"{path}: only .mp4 video is supported; use a .mp4 path, or a folder name for PNG frames"
         )
-    return PngFolderWriter(path)
+    return PngFolderWriter(path, first)
