@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 from .errors import GuestCallError
 from .linking import HostInterface, wit
-from .resources import Resource
-
 from .presenter import NOT_READ
+from .resources import Resource
 
 if TYPE_CHECKING:
     from .frame import PixelSource
