@@ -29,7 +29,7 @@ import pickle
 import socket
 import struct
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -131,9 +131,11 @@ def death_reason(process: BaseProcess, wait: float = 2.0) -> str:
 # --- the worker process -----------------------------------------------------------------------------
 
 
-def _worker_main(conn: Connection) -> None:
+def _worker_main(conn: Connection, env: dict[str, str]) -> None:
     """Runs tasks until told to stop or until one leaves it untrustworthy; then exits at once (a
-    guest thread stuck in wasm or in a GPU wait must not keep the process alive)."""
+    guest thread stuck in wasm or in a GPU wait must not keep the process alive). `env` is set
+    before the GPU is first touched (the farm's adapter selection)."""
+    os.environ.update(env)
     os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
     try:
         with Runtime() as runtime:
@@ -156,10 +158,12 @@ def _worker_main(conn: Connection) -> None:
         os._exit(0)
 
 
-def _spawn() -> tuple[BaseProcess, Connection]:
+def _spawn(env: Mapping[str, str] | None = None) -> tuple[BaseProcess, Connection]:
     context = multiprocessing.get_context("spawn")
     conn, child = context.Pipe()
-    process = context.Process(target=_worker_main, args=(child,), name="guest worker", daemon=True)
+    process = context.Process(
+        target=_worker_main, args=(child, dict(env or {})), name="guest worker", daemon=True
+    )
     process.start()
     child.close()
     return process, conn
@@ -178,8 +182,10 @@ class GuestWorker:
     """A worker process this object owns, started on first use and replaced after it retires or
     dies; `close()` (or `with`) stops it. Not thread-safe: one task at a time."""
 
-    def __init__(self, start_timeout: float = 120.0) -> None:
+    def __init__(self, start_timeout: float = 120.0, env: Mapping[str, str] | None = None) -> None:
+        """`env`: variables the worker process sets before it touches the GPU."""
         self.start_timeout = start_timeout
+        self.env = dict(env or {})
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
         self.workers_started = 0
@@ -195,7 +201,7 @@ class GuestWorker:
             assert self._process.pid is not None
             return self._process.pid
         self._discard()
-        self._process, self._conn = process, conn = _spawn()
+        self._process, self._conn = process, conn = _spawn(self.env)
         self.workers_started += 1
         pid = process.pid
         try:

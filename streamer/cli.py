@@ -1,4 +1,5 @@
-"""The `streamer` command: `serve` (stream to browsers), `render` (headless job), `doctor`, `scenes`."""
+"""The `streamer` command: `serve` (stream to browsers), `render` (headless job), `farm` (many
+jobs on Ray), `doctor`, `scenes`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from . import options
 from .admission import DoorSettings
 from .doctor import doctor
 from .encoder import CODECS, EncoderSettings
+from .farm.command import add_farm_arguments, farm_command
 from .options import parse_bitrate, parse_bytes, parse_size
 from .render import render, render_isolated
 from .render_args import add_limit_options, add_render_arguments, limits_from_args, render_job
@@ -49,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the guest in a worker process of its own: a guest that kills it ends the render "
         "in one line (the output is the same)",
     )
+
+    f = sub.add_parser("farm", help="render many jobs, or long jobs in chunks, on Ray (docs/farm.md)")
+    add_farm_arguments(f)
 
     d = sub.add_parser("doctor", help="show the GPU adapter and the wasi:webgpu coverage")
     d.add_argument(
@@ -217,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return doctor(verbose=args.verbose)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "farm":
+        return farm_command(args)
     if args.command == "scenes" and args.build:
         try:
             print(f"streamer: {build_scenes()}")

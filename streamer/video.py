@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Protocol, Self
+from typing import Final, Literal, Protocol, Self
 
 import av
 import numpy as np
@@ -23,7 +23,7 @@ from gpu_host.frame import Frame, Pixels, frame_rate, rgb_to_i420
 from .av_frame import yuv_frame
 from .options import KEYINT, QP
 
-__all__ = ["FrameSink", "Mp4Writer", "PngFolderWriter", "VideoSettings", "open_sink"]
+__all__ = ["FrameSink", "Mp4Writer", "PngFolderWriter", "VideoSettings", "open_sink", "output_kind"]
 
 _VIDEO_SUFFIXES: Final = frozenset({".mkv", ".webm", ".mov", ".avi", ".gif", ".m4v", ".h264", ".ivf"})
 _FRAME_FILE: Final = re.compile(r"^\d{6,}\.png$")
@@ -216,6 +216,19 @@ class PngFolderWriter(_ClosingSink):
         self._closed = True
 
 
+def output_kind(path: str | Path) -> Literal["mp4", "png"]:
+    """What a render writes to `path`: an MP4 for `.mp4`, otherwise a folder of PNGs; a
+    ValueError for another video format's suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".mp4":
+        return "mp4"
+    if suffix in _VIDEO_SUFFIXES:
+        raise ValueError(
+            f"{path}: only .mp4 video is supported; use a .mp4 path, or a folder name for PNG frames"
+        )
+    return "png"
+
+
 def open_sink(
     path: str | Path,
     fps: float,
@@ -225,11 +238,6 @@ def open_sink(
 ) -> FrameSink:
     """An MP4 writer for a `.mp4` path, otherwise a PNG folder writer whose frames are numbered
     from `first` (fps, size and settings then unused)."""
-    suffix = Path(path).suffix.lower()
-    if suffix == ".mp4":
+    if output_kind(path) == "mp4":
         return Mp4Writer(path, fps, size, settings)
-    if suffix in _VIDEO_SUFFIXES:
-        raise ValueError(
-            f"{path}: only .mp4 video is supported; use a .mp4 path, or a folder name for PNG frames"
-        )
     return PngFolderWriter(path, first)
