@@ -88,8 +88,10 @@ def start_ray(options: FarmOptions) -> None:
     """Join the cluster at `options.address`, or start a Ray of this machine's own: no dashboard,
     no usage statistics, every CPU offered as a `render` slot (docs/farm.md)."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    # Ray 2.60 turns token authentication on for a local cluster anyway, and warns unless asked.
-    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    if options.address is None:
+        # Ray 2.60 turns token authentication on for a cluster of its own anyway, and warns
+        # unless asked. A cluster joined has its own setting, which every process must share.
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
     import ray
 
     if options.address is not None:
@@ -275,6 +277,12 @@ class _Farm:
                 f"result: {r.result}",
                 f"retries: {r.retries}",
             ]
+            if state.job.mp4:
+                video = farm_video(state.job, self.options)
+                header.append(
+                    f"encoded with --qp {video.qp} --keyint {video.keyint} "
+                    "(streamer render with these gives the same frames)"
+                )
             (folder / f"{r.job}.log").write_text("\n".join(header + state.log) + "\n", encoding="utf-8")
 
 
