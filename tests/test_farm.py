@@ -196,3 +196,27 @@ def test_a_killed_guest_worker_costs_a_retry_not_the_output(
     names = sorted(p.name for p in (tmp_path / "one").iterdir())
     assert len(names) == 24
     assert all((tmp_path / "one" / n).read_bytes() == (tmp_path / "frames" / n).read_bytes() for n in names)
+
+
+def test_ctrl_c_keeps_finished_outputs_and_names_the_rest(cluster: str, tmp_path: Path) -> None:
+    (tmp_path / "jobs.jsonl").write_text(
+        '{"scene": "orbit", "output": "short.mp4", "frames": 4, "size": "64x48"}\n'
+        '{"scene": "orbit", "output": "long.mp4", "frames": 100000, "size": "64x48"}\n'
+    )
+    command = [sys.executable, "-m", "streamer.cli", "farm", "jobs.jsonl", "--address", cluster]
+    driver = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "short.mp4").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        driver.send_signal(signal.SIGINT)
+        out, err = driver.communicate(timeout=60)
+    finally:
+        driver.kill()
+    assert driver.returncode == 130, err
+    assert "interrupted; not done: long.mp4 (finished outputs are kept)" in err
+    assert "not done (interrupted)" in out
+    assert len(decoded(tmp_path / "short.mp4")) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["farm-logs", "jobs.jsonl", "short.mp4"]
