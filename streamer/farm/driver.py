@@ -28,7 +28,7 @@ from ..progress import Progress
 from ..video import VideoSettings
 from .chunks import Chunk, JoinError, join_mp4
 from .jobs import FarmJob
-from .task import ChunkOutcome, ChunkSpec, render_chunk
+from .task import ChunkOutcome, ChunkSpec, ProgressBoard, render_chunk
 
 __all__ = ["FarmOptions", "JobReport", "farm_video", "is_complete", "run_farm", "start_ray"]
 
@@ -140,7 +140,9 @@ class _Farm:
             self.states.append(_JobState(job, report, job.chunks(index, options.chunk_frames), partial))
         self.pending: dict[Any, _Attempt] = {}
         self.components: dict[str, Any] = {}
-        self.frames_done = 0
+        self.frames_done = 0  # frames of finished chunks
+        self.board: Any = None  # the ProgressBoard actor, once Ray runs
+        self._board_answer: Any = None
         total = sum(state.job.render.frames for state in self.states if not state.finished)
         self.progress = Progress(total, stream=err)
 
@@ -166,8 +168,9 @@ class _Farm:
             ),
             digest,
             uses_gpu=self.options.gpus_per_task > 0,
+            job_index=attempt.job,
         )
-        self.pending[remote.remote(spec, self.components[digest])] = attempt
+        self.pending[remote.remote(spec, self.components[digest], self.board)] = attempt
 
     # --- results --------------------------------------------------------------------------------------
 
@@ -208,7 +211,7 @@ class _Farm:
         state.log.append(f"  {outcome.frames} frames in {outcome.seconds:.1f} s")
         state.done.add(chunk.first)
         self.frames_done += chunk.frames
-        self.progress.update(self.frames_done)
+        self.progress.update(max(self.progress.done, self.frames_done))
         if len(state.done) == len(state.chunks):
             self.finish(state)
 
@@ -266,6 +269,26 @@ class _Farm:
                 state.report.result = "not done (interrupted)"
                 state.report.frames = sum(c.frames for c in state.chunks if c.first in state.done)
                 shutil.rmtree(state.partial, ignore_errors=True)
+
+    def poll_board(self) -> None:
+        """Move the bar to the frames written so far, from the board's last answer (never waits)."""
+        import ray
+
+        if self.board is None:
+            return
+        if self._board_answer is not None:
+            ready, _ = ray.wait([self._board_answer], timeout=0)
+            if not ready:
+                return
+            written: dict[tuple[int, int], int] = ray.get(self._board_answer)
+            finished = {i for i, state in enumerate(self.states) if state.finished}
+            in_flight = sum(
+                n
+                for (job, first), n in written.items()
+                if job not in finished and first not in self.states[job].done
+            )
+            self.progress.update(max(self.progress.done, self.frames_done + in_flight))
+        self._board_answer = self.board.written.remote()
 
     def write_logs(self) -> None:
         folder = self.options.log_dir
@@ -329,6 +352,7 @@ def run_farm(
         resources={"render": 1},
         max_retries=0,  # the driver retries, and counts
     )
+    farm.board = ray.remote(num_cpus=0)(ProgressBoard).remote()
     interrupted = False
     try:
         for state in todo:
@@ -337,9 +361,10 @@ def run_farm(
             for chunk in state.chunks:
                 farm.submit(remote, _Attempt(index, chunk, 0))
         while farm.pending:
-            ready, _ = ray.wait(list(farm.pending), num_returns=1, timeout=1.0)
+            ready, _ = ray.wait(list(farm.pending), num_returns=1, timeout=0.5)
             for ref in ready:
                 farm.collect(ref, remote)
+            farm.poll_board()
     except KeyboardInterrupt:
         interrupted = True
         farm.interrupt()

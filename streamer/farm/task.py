@@ -17,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from gpu_host import ComponentError, Runtime
 from gpu_host.worker import GuestWorker, TaskChannel, TaskDone, WorkerDied
@@ -24,7 +25,7 @@ from gpu_host.worker import GuestWorker, TaskChannel, TaskDone, WorkerDied
 from ..render import RenderJob, RenderProgress, RenderResult, RenderTask
 from .gpus import list_nvidia_gpus, vulkan_selection
 
-__all__ = ["AdapterQuery", "ChunkOutcome", "ChunkSpec", "render_chunk"]
+__all__ = ["AdapterQuery", "ChunkOutcome", "ChunkSpec", "ProgressBoard", "render_chunk"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class ChunkSpec:
     job: RenderJob
     digest: str
     uses_gpu: bool
+    job_index: int = 0  # the job's place in the jobs file, for the progress board
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,26 @@ def _gpu_environment(uses_gpu: bool) -> tuple[dict[str, str], str]:
     return env, f"GPU {gpu.index} ({gpu.bus_id}, {gpu.name}) as Ray assigned {assigned}"
 
 
-def render_chunk(spec: ChunkSpec, component: bytes) -> ChunkOutcome:
-    """Render one chunk here; never raises for what the guest or its worker did."""
+class ProgressBoard:
+    """A Ray actor (made by the driver) that chunks tell how many frames they have written, so
+    the driver's progress bar moves with frames, not only with finished chunks."""
+
+    def __init__(self) -> None:
+        self._written: dict[tuple[int, int], int] = {}
+
+    def report(self, job: int, first: int, written: int) -> None:
+        self._written[(job, first)] = written
+
+    def written(self) -> dict[tuple[int, int], int]:
+        return self._written
+
+
+PROGRESS_INTERVAL = 0.25  # seconds between a chunk's reports to the board
+
+
+def render_chunk(spec: ChunkSpec, component: bytes, board: Any = None) -> ChunkOutcome:
+    """Render one chunk here; never raises for what the guest or its worker did. `board`: a
+    `ProgressBoard` actor's handle, told of the frames written as they are."""
     started = time.perf_counter()
     node = _node_name()
     env, gpu_note = _gpu_environment(spec.uses_gpu)
@@ -119,11 +139,21 @@ def render_chunk(spec: ChunkSpec, component: bytes) -> ChunkOutcome:
         output = work / spec.job.output.name
         job = replace(spec.job, component=_component_file(component, spec.digest), output=output)
 
+        reported = 0.0
+
         def on_message(message: object) -> None:
-            if isinstance(message, tuple):
+            nonlocal reported
+            if isinstance(message, RenderProgress):
+                now = time.monotonic()
+                if board is not None and (
+                    now - reported >= PROGRESS_INTERVAL or message.written == job.frames
+                ):
+                    reported = now
+                    board.report.remote(spec.job_index, job.first_frame, message.written)
+            elif isinstance(message, tuple):
                 stream, text = message
                 lines.append(f"{stream}: {text}")
-            elif not isinstance(message, RenderProgress):
+            else:
                 lines.append(repr(message))
 
         adapter = ""
