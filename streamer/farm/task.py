@@ -82,9 +82,35 @@ def _node_name() -> str:
     return f"{socket.gethostname()}/{node}"
 
 
+def _node_folder() -> Path:
+    return Path(tempfile.gettempdir()) / "streamer-farm"
+
+
+def _scratch_folder() -> Path:
+    """A folder for one chunk's output, named by this process. A task cancelled by force dies
+    without cleaning up, so the folders of processes no longer alive are removed here first."""
+    base = _node_folder() / "chunks"
+    base.mkdir(parents=True, exist_ok=True)
+    for entry in base.iterdir():
+        owner = entry.name.split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(entry, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=base))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _component_file(data: bytes, digest: str) -> Path:
     """The component as a file in this node's own folder, written once per content."""
-    folder = Path(tempfile.gettempdir()) / "streamer-farm" / "components"
+    folder = _node_folder() / "components"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{digest}.wasm"
     if not path.is_file():
@@ -134,7 +160,7 @@ def render_chunk(spec: ChunkSpec, component: bytes, board: Any = None) -> ChunkO
     node = _node_name()
     env, gpu_note = _gpu_environment(spec.uses_gpu)
     lines: list[str] = [gpu_note] if gpu_note else []
-    work = Path(tempfile.mkdtemp(prefix="streamer-chunk-"))
+    work = _scratch_folder()
     try:
         output = work / spec.job.output.name
         job = replace(spec.job, component=_component_file(component, spec.digest), output=output)
