@@ -24,6 +24,7 @@ from .render import render, render_isolated
 from .render_args import add_limit_options, add_render_arguments, limits_from_args, render_job
 from .scenes import DEFAULT_SCENE, build_scenes, builtin_scenes, resolve_scene, scene_summary
 from .server import IceServer, ServeConfig, serve
+from .shared import SharedSettings
 from .stream_task import WorkerConfig
 
 __all__ = [
@@ -140,7 +141,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--record",
         type=Path,
         metavar="DIR",
-        help="write each session's input to DIR/SESSION.jsonl as a render script",
+        help="write each session's input to DIR/SESSION.jsonl as a render script (shared mode: "
+        "DIR/shared-N.jsonl for the Nth start of the guest)",
+    )
+    k = s.add_argument_group("shared mode: one guest, encoded once, for every viewer")
+    k.add_argument(
+        "--shared",
+        action="store_true",
+        help="run one guest for all viewers, started with the server; one viewer at a time drives",
+    )
+    k.add_argument(
+        "--max-viewers",
+        type=options.MAX_SESSIONS.number(int),
+        default=50,
+        help="viewers of the shared stream at once (default 50)",
+    )
+    k.add_argument(
+        "--control-idle",
+        type=options.SECONDS.number(float),
+        default=60.0,
+        metavar="SECONDS",
+        help="the driver loses control after this long without input (default 60)",
+    )
+    k.add_argument(
+        "--restart-on-exit",
+        action="store_true",
+        help="start the guest again when it ends (backing off when it dies at once); viewers stay",
     )
     add_limit_options(s)
     return parser
@@ -196,8 +222,11 @@ def serve_config(args: argparse.Namespace, worker: WorkerConfig) -> ServeConfig:
         host=args.host,
         port=args.port,
         ice_servers=ice,
-        max_sessions=args.max_sessions,
+        max_sessions=args.max_viewers if args.shared else args.max_sessions,
         record_dir=args.record,
+        shared=SharedSettings(control_idle=args.control_idle, restart_on_exit=args.restart_on_exit)
+        if args.shared
+        else None,
         door=DoorSettings(
             allow_origins=tuple(args.allow_origin),
             allow_hosts=tuple(args.allow_host),

@@ -20,6 +20,9 @@ class Metrics:
         )
         self.frames_rendered = Counter("streamer_frames_rendered", "Frames rendered by guests", registry=r)
         self.frames_encoded = Counter("streamer_frames_encoded", "Frames encoded into packets", registry=r)
+        self.frames_dropped = Counter(
+            "streamer_frames_dropped", "Shared frames a viewer was too far behind to take", registry=r
+        )
         self.frames_sent = Counter("streamer_frames_sent", "Encoded frames handed to WebRTC", registry=r)
         self.keyframe_requests = Counter(
             "streamer_keyframe_requests", "Keyframes asked for by viewers (PLI/FIR)", registry=r

@@ -21,6 +21,7 @@ __all__ = [
     "MAX_SEQ",
     "VERSION",
     "ClientMessage",
+    "Control",
     "Input",
     "Ping",
     "Probe",
@@ -58,13 +59,20 @@ class Ping:
 
 
 @dataclass(frozen=True)
+class Control:
+    """Take control of a shared stream (`take`: true) or give it up (false)."""
+
+    take: bool
+
+
+@dataclass(frozen=True)
 class Probe:
     """Turn the latency marker on or off for this session's frames."""
 
     enabled: bool
 
 
-ClientMessage = Input | Ping | Probe
+ClientMessage = Input | Ping | Probe | Control
 
 
 def _seq(obj: dict[str, object]) -> int:
@@ -137,6 +145,11 @@ def _parse(text: str | bytes) -> ClientMessage:
     if kind == "ping":
         _only(obj, ("type", "v", "t"))
         return Ping(_timestamp(obj))
+    if kind == "control":
+        _only(obj, ("type", "v", "take"))
+        if type(obj.get("take")) is not bool:
+            raise ProtocolError("control: 'take' must be true or false")
+        return Control(bool(obj["take"]))
     if kind == "probe":
         _only(obj, ("type", "v", "enabled"))
         if type(obj.get("enabled")) is not bool:
@@ -155,7 +168,7 @@ def _parse(text: str | bytes) -> ClientMessage:
             if abs(value) > MAX_COORDINATE:
                 raise ProtocolError(f"{kind}: {axis}={value} is out of range (at most {MAX_COORDINATE:g})")
         return Input(event, seq)
-    known = ", ".join(("ping", "probe", *EVENT_TYPES))
+    known = ", ".join(("ping", "probe", "control", *EVENT_TYPES))
     raise ProtocolError(f"unknown message type {json.dumps(kind)[:40]} (expected one of: {known})")
 
 

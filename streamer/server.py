@@ -33,6 +33,7 @@ from .connections import ConnectionGuard
 from .metrics import Metrics
 from .offer import Network, read_offer
 from .session import OfferError, Session, SessionLimits
+from .shared import SharedSettings, SharedStream
 from .stream_task import WorkerConfig
 
 __all__ = ["SERVER", "IceServer", "ServeConfig", "Server", "make_app", "running", "serve"]
@@ -71,6 +72,8 @@ class ServeConfig:
     fd_headroom: int = 64  # file descriptors kept free: below it, an offer gets 503, not a crash
     connections_per_address: int = 64  # HTTP connections one client address may hold at once
     header_seconds: float = 10.0  # for a new connection's request headers to arrive in full
+    # Shared mode (streamer/shared.py): one guest for every viewer; `max_sessions` caps the viewers.
+    shared: SharedSettings | None = None
 
     def rtc_configuration(self) -> RTCConfiguration:
         # An explicit list, even empty: aiortc falls back to a public STUN server when given none.
@@ -94,6 +97,29 @@ class Server:
         self._limits = AddressLimits(config.door.offers_per_minute, config.door.sessions_per_address)
         self._refused: set[asyncio.Task[None]] = set()  # refused sessions still closing
         self.connections: ConnectionGuard | None = None  # set by `running`, for its counts
+        self.shared: SharedStream | None = None  # shared mode's stream, from the server's start
+
+    async def start_shared(self, app: web.Application) -> None:
+        """Shared mode: the scene starts with the server, before anyone watches."""
+        settings = self.config.shared
+        if settings is None:
+            return
+        self.shared = SharedStream(self.config.worker, self.metrics, settings, self.config.record_dir)
+        await self.shared.start()
+        mbps = self.config.worker.encoder.bitrate / 1e6
+        log.info(
+            "shared stream of %s: one encode for up to %d viewers; each costs about %.1f Mb/s of "
+            "upload, %d viewers %.0f Mb/s",
+            self.config.worker.name,
+            self.config.max_sessions,
+            mbps,
+            self.config.max_sessions,
+            mbps * self.config.max_sessions,
+        )
+
+    async def stop_shared(self, app: web.Application) -> None:
+        if self.shared is not None:
+            await self.shared.stop()
 
     async def index(self, request: web.Request) -> web.FileResponse:
         return web.FileResponse(WEB_CLIENT / "index.html")
@@ -178,6 +204,7 @@ class Server:
             self._session_closed,
             self.config.record_dir,
             max_message_size=max_message_size,
+            shared=self.shared,
         )
         try:
             answer = await session.answer(RTCSessionDescription(sdp=sdp, type="offer"))
@@ -263,7 +290,9 @@ def make_app(config: ServeConfig) -> web.Application:
     app.router.add_route("OPTIONS", "/offer", server.preflight)
     app.router.add_get("/healthz", server.healthz)
     app.router.add_get("/metrics", server.metrics_text)
+    app.on_startup.append(server.start_shared)
     app.on_shutdown.append(server.close_all)
+    app.on_shutdown.append(server.stop_shared)
     return app
 
 

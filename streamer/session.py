@@ -26,7 +26,17 @@ from gpu_host.worker import AsyncGuestWorker, TaskDone, WorkerExited
 from .aiortc_compat import guard_text_messages, on_keyframe_request
 from .messages import Credit, EncodedFrame, Events, Keyframe, SetProbe, Started
 from .metrics import Metrics
-from .protocol import Input, Ping, Probe, ProtocolError, key_names, parse_client_message, server_message
+from .protocol import (
+    Control,
+    Input,
+    Ping,
+    Probe,
+    ProtocolError,
+    key_names,
+    parse_client_message,
+    server_message,
+)
+from .shared import SharedStream
 from .stream_task import StreamTask, WorkerConfig
 from .track import PacketTrack
 
@@ -56,6 +66,7 @@ class SessionLimits:
     error_report_interval: float = 1.0  # at most one `error` message to the viewer per interval
     stall_timeout: float = 20.0  # seconds with frames owed but none coming before the worker is killed
     connect_timeout: float = 20.0  # seconds from the answer to the viewer's data channel opening
+    viewer_frames: int = 4  # shared mode: frames queued for one viewer's sender before it skips
 
 
 class TokenBucket:
@@ -84,8 +95,10 @@ class Session:
         on_closed: Callable[[Session], None],
         record_dir: Path | None = None,
         max_message_size: int | None = None,
+        shared: SharedStream | None = None,
     ) -> None:
-        """`max_message_size`: the largest data-channel message the viewer takes (its offer's)."""
+        """`max_message_size`: the largest data-channel message the viewer takes (its offer's).
+        `shared`: watch the shared stream (streamer/shared.py) instead of a worker of its own."""
         self.id = secrets.token_hex(8)
         self.worker_config = replace(worker_config, name=f"{worker_config.name}-{self.id[:6]}")
         if record_dir is not None:
@@ -119,6 +132,10 @@ class Session:
         self._messages = TokenBucket(limits.message_rate, limits.message_burst)
         self._over_since: float | None = None  # when the viewer stopped draining our messages
         self.messages_dropped = 0
+        self.shared = shared
+        self.frames_dropped = 0  # shared mode: frames this viewer was too far behind to take
+        self._skipping = False  # shared mode: dropping frames until the next keyframe
+        self._counted = False  # counted in the sessions gauge
 
     # --- signalling -------------------------------------------------------------------------------
 
@@ -160,11 +177,21 @@ class Session:
         return RTCSessionDescription(sdp=local.sdp, type=local.type)
 
     async def start(self) -> None:
-        """Spawn the worker (after `answer`): the guest starts rendering for this viewer."""
+        """Spawn the worker (after `answer`): the guest starts rendering for this viewer. In
+        shared mode the viewer joins the shared stream once its connection is up."""
+        if self.shared is not None:
+            self.metrics.sessions.inc()
+            self._counted = True
+            self._watchdog = asyncio.create_task(self._watch(), name=f"session {self.id} watchdog")
+            self.metrics.sessions_started.inc()
+            if self.shared.ended is not None:
+                self.close(self.shared.ended, cause="guest")
+            return
         self.worker = worker = AsyncGuestWorker(
             StreamTask(self.worker_config), self._on_worker_message, name="the session's worker"
         )
         self.metrics.sessions.inc()  # from here on, closing the session stops the worker and counts down
+        self._counted = True
         await worker.start()
         worker.send(Credit(INITIAL_CREDIT))
         self._owed = INITIAL_CREDIT
@@ -172,6 +199,9 @@ class Session:
         self.metrics.sessions_started.inc()
 
     def _keyframe_requested(self) -> None:
+        if self.shared is not None:
+            self.shared.request_keyframe(self)  # coalesced and budgeted: it counts what it forces
+            return
         self.metrics.keyframe_requests.inc()
         if self.worker is not None:
             self.worker.send(Keyframe())
@@ -199,10 +229,15 @@ class Session:
             max_width=self.worker_config.max_surface_size[0],
             max_height=self.worker_config.max_surface_size[1],
             keys=key_names(),
+            shared=self.shared is not None,
         )
+        if self.shared is not None:
+            self.control_changed(self.shared.driver, len(self.shared.viewers))
 
     def _on_connection_state(self) -> None:
         state = self.pc.connectionState
+        if state == "connected" and self.shared is not None and self._closing is None:
+            self.shared.join(self)
         if state in ("failed", "closed"):
             self.close(f"viewer connection {state}", cause="disconnected")
 
@@ -226,14 +261,29 @@ class Session:
             return
         if isinstance(message, Ping):
             self._send("pong", t=message.t)
+        elif isinstance(message, Control):
+            if self.shared is None:
+                self._refuse("invalid", "control: this server runs a private stream per viewer")
+            elif not message.take:
+                self.shared.release_control(self)
+            elif not self.shared.take_control(self):
+                self._refuse("not-driving", "control: another viewer is driving")
         elif isinstance(message, Probe):
-            if self.worker is not None:
+            if self.shared is not None:
+                # The marker would be stamped into every viewer's video (docs/protocol.md).
+                self._refuse("invalid", "probe: the latency marker is not available on a shared stream")
+            elif self.worker is not None:
                 self.worker.send(SetProbe(message.enabled))
         elif isinstance(message, Input):
             if not self._bucket.take():
                 self._refuse("rate", "too many input events; slow down (events are being dropped)")
                 return
-            if self.worker is None or not self.worker.send(Events(((message.event, message.seq),))):
+            if self.shared is not None:
+                refused = self.shared.send_input(self, message.event, message.seq)
+                if refused is not None:
+                    self._refuse("not-driving" if refused.startswith("view only") else "backlog", refused)
+                    return
+            elif self.worker is None or not self.worker.send(Events(((message.event, message.seq),))):
                 self._refuse("backlog", "the guest is not keeping up with input; event dropped")
                 return
             self.metrics.input_events.inc()
@@ -266,6 +316,42 @@ class Session:
             return
         self._over_since = None
         channel.send(text)
+
+    # --- the shared stream (streamer/shared.py) -----------------------------------------------------
+
+    def deliver(self, frame: EncodedFrame) -> None:
+        """A frame of the shared stream. At most `SessionLimits.viewer_frames` wait for this
+        viewer's sender: past that the viewer is behind, and it skips to the next keyframe (a
+        frame after a dropped one would decode to garbage), asking for one within its budget."""
+        if not frame.packets:
+            return
+        key = frame.packets[0].keyframe
+        if self._skipping and not key:
+            self._drop()
+            return
+        if self.track.frames_queued >= self.limits.viewer_frames:
+            self._skipping = True
+            self._drop()
+            assert self.shared is not None
+            self.shared.request_keyframe(self)
+            return
+        self._skipping = False
+        self._last_frame = time.monotonic()
+        for i, packet in enumerate(frame.packets):
+            self.track.push(packet.to_av(), last_of_frame=i == len(frame.packets) - 1)
+            self.size = packet.size
+
+    def _drop(self) -> None:
+        self.frames_dropped += 1
+        self.metrics.frames_dropped.inc()
+
+    def control_changed(self, driver: str | None, viewers: int) -> None:
+        """Tell the viewer who drives: `you`, `other` or `none`, and how many watch."""
+        who = "none" if driver is None else "you" if driver == self.id else "other"
+        self._send("control", driver=who, viewers=viewers)
+
+    def stream_ended(self, reason: str) -> None:
+        self.close(reason, cause="guest")
 
     # --- the worker -------------------------------------------------------------------------------
 
@@ -366,6 +452,8 @@ class Session:
             if watchdog is not None and watchdog is not asyncio.current_task():
                 watchdog.cancel()
             self.track.end()
+            if self.shared is not None:
+                self.shared.leave(self)
             try:
                 if self.worker is not None:
                     await self.worker.stop()
@@ -374,7 +462,7 @@ class Session:
                 if self.worker is not None:
                     self.worker.abort()
             finally:
-                if self.worker is not None:
+                if self._counted:
                     self.metrics.sessions.dec()
                 try:
                     await self.pc.close()

@@ -45,6 +45,11 @@ class WorkerConfig:
     seed: int | None = None
     record_to: Path | None = None  # write the input as a render script (docs/events.md) here
     limits: Limits = field(default_factory=Limits)  # the guest's (docs/sandbox.md)
+    # A shared stream's worker renders by the clock at fps, whoever watches, instead of by credit.
+    paced: bool = False
+    # The time.monotonic() that RTP timestamps count from (None: the stream's start). A shared
+    # stream keeps one across restarts of its guest, so the video's timestamps keep rising.
+    clock_origin: float | None = None
 
 
 @dataclass(frozen=True)
@@ -76,10 +81,10 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
         limits=config.limits,
         frame_format="yuv420p",  # converted on the GPU: a third of the readback, no swscale
     )
-    encoding = EncodeThread(VideoEncoder(settings), conn)
+    encoding = EncodeThread(VideoEncoder(settings), conn, config.clock_origin)
     recording = InputRecording(config) if config.record_to is not None else None
     period = 1.0 / settings.fps
-    credit = 0
+    credit = 1 if config.paced else 0  # a paced stream never runs out
     probe = False
     seq = 0
     pending: list[tuple[InputEvent, int]] = []
@@ -96,7 +101,7 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                 if conn.poll(wait):
                     message = conn.recv()
                     if isinstance(message, Credit):
-                        credit += message.frames
+                        credit += message.frames if not config.paced else 0
                     elif isinstance(message, Events):
                         pending.extend(message.items)
                     elif isinstance(message, Keyframe):
@@ -117,7 +122,7 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                     frame = guest.take_frame(timeout=config.frame_timeout)
                     if recording is not None and events:
                         recording.write(frame.index, events)
-                    credit -= 1
+                    credit -= 0 if config.paced else 1
                     # The readback and encode of this frame overlap the guest's render of the next.
                     encoding.submit(frame, seq, probe)
                 except GuestError as exc:  # GuestEnded included
@@ -187,10 +192,10 @@ class EncodeThread:
     (docs/design.md, "One frame path": pipelined, never queued deeper than one frame; `submit`
     waits while the previous frame is still being read back or encoded)."""
 
-    def __init__(self, encoder: VideoEncoder, conn: TaskChannel) -> None:
+    def __init__(self, encoder: VideoEncoder, conn: TaskChannel, clock_origin: float | None = None) -> None:
         self.encoder = encoder
         self._conn = conn
-        self._started = time.monotonic()
+        self._started = time.monotonic() if clock_origin is None else clock_origin
         self._slot: queue.Queue[tuple[PendingFrame, int, bool, float] | None] = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="encoder", daemon=True)

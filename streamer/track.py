@@ -22,8 +22,11 @@ class PacketTrack(MediaStreamTrack):
         super().__init__()
         self._on_taken = on_taken
         self._queue: asyncio.Queue[tuple[VideoPacket, bool] | None] = asyncio.Queue()
+        self.frames_queued = 0  # frames pushed whose last packet the sender has not taken
 
     def push(self, packet: VideoPacket, last_of_frame: bool) -> None:
+        if last_of_frame:
+            self.frames_queued += 1
         self._queue.put_nowait((packet, last_of_frame))
 
     def end(self) -> None:
@@ -39,5 +42,6 @@ class PacketTrack(MediaStreamTrack):
             raise MediaStreamError
         packet, last = item
         if last:
+            self.frames_queued -= 1
             self._on_taken()
         return packet

@@ -1,0 +1,223 @@
+"""Shared mode (`streamer serve --shared`): one guest, encoded once, for every viewer, with real
+aiortc viewers on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from scenes.build import scene_path
+from scenes.build import test_guest_path as guest_path
+from streamer.encoder import EncoderSettings
+from streamer.metrics import Metrics
+from streamer.server import ServeConfig, running
+from streamer.shared import SharedSettings, SharedStream
+from streamer.stream_task import WorkerConfig
+from streamer.viewer import Viewer
+
+from .test_serve import CYAN, ORANGE, metric, metrics, near, run, until
+
+pytestmark = pytest.mark.usefixtures("blocking_guard")
+
+FPS = 15.0
+
+
+def shared_config(component: Path | None = None, **settings: object) -> ServeConfig:
+    worker = WorkerConfig(
+        component=component or scene_path("triangle"),
+        name="shared",
+        size=(160, 120),
+        encoder=EncoderSettings(bitrate=1_000_000, fps=FPS),
+    )
+    return ServeConfig(
+        worker=worker,
+        port=0,
+        max_sessions=6,
+        shared=replace(SharedSettings(), **settings),  # type: ignore[arg-type]
+    )
+
+
+def control(viewer: Viewer) -> str:
+    """Who drives, as the latest `control` message told this viewer."""
+    last = [m for m in viewer.messages if m.get("type") == "control"]
+    return str(last[-1]["driver"]) if last else "?"
+
+
+def test_viewers_watch_one_guest_and_only_the_driver_changes_it() -> None:
+    async def scenario() -> None:
+        async with running(shared_config()) as (url, server):
+            # The scene runs before anyone watches.
+            await until(lambda: server.shared is not None and server.shared.frames_encoded >= 3)
+            async with Viewer(url) as a, Viewer(url) as b:
+                await a.wait_frames(3)
+                await b.wait_frames(3)
+                assert near(a.frames[-1], ORANGE) and near(b.frames[-1], ORANGE)
+                assert (await a.wait_message("hello"))["shared"] is True
+                await until(lambda: control(a) == control(b) == "none")
+
+                a.send({"type": "pointer-up", "x": 5, "y": 5})  # nobody drives: the first click takes it
+                await until(lambda: near(a.frames[-1], CYAN) and near(b.frames[-1], CYAN))
+                await until(lambda: (control(a), control(b)) == ("you", "other"))
+
+                b.send({"type": "pointer-up", "x": 5, "y": 5})  # a viewer that does not drive
+                error = await b.wait_message("error")
+                assert "view only" in str(error["message"])
+                seen = a.frames_received
+                await a.wait_frames(seen + 8)
+                assert near(a.frames[-1], CYAN) and near(b.frames[-1], CYAN)
+
+                a.send_raw('{"v": 1, "type": "control", "take": false}')
+                await until(lambda: control(b) == "none")
+                b.send_raw('{"v": 1, "type": "control", "take": true}')
+                await until(lambda: (control(a), control(b)) == ("other", "you"))
+                b.send({"type": "pointer-up", "x": 5, "y": 5})
+                await until(lambda: near(a.frames[-1], ORANGE) and near(b.frames[-1], ORANGE))
+
+                await asyncio.sleep(1.1)  # errors are reported at most once a second
+                b.send_raw(
+                    '{"v": 1, "type": "probe", "enabled": true}'
+                )  # the marker would mark everyone's video
+                await until(lambda: any("latency marker" in str(m.get("message")) for m in b.messages))
+            # Viewers leaving never stop the guest.
+            shared = server.shared
+            assert shared is not None
+            encoded = shared.frames_encoded
+            await until(lambda: shared.frames_encoded > encoded + 3)
+
+    run(scenario)
+
+
+def test_one_encode_per_frame_whatever_the_number_of_viewers() -> None:
+    async def encodes_per_second(url: str, seconds: float = 2.0) -> float:
+        start = metric(await metrics(url), "streamer_frames_encoded_total")
+        began = time.monotonic()
+        await asyncio.sleep(seconds)
+        return (metric(await metrics(url), "streamer_frames_encoded_total") - start) / (
+            time.monotonic() - began
+        )
+
+    async def scenario() -> None:
+        async with running(shared_config()) as (url, _server):
+            async with Viewer(url) as one:
+                await one.wait_frames(5)
+                alone = await encodes_per_second(url)
+                async with Viewer(url) as two, Viewer(url) as three:
+                    await two.wait_frames(5)
+                    await three.wait_frames(5)
+                    crowd = await encodes_per_second(url)
+        # Paced by the clock at --fps, once, whoever watches (a loaded 2-core machine may lag a little).
+        assert FPS * 0.7 <= alone <= FPS * 1.1
+        assert FPS * 0.7 <= crowd <= FPS * 1.1
+
+    run(scenario)
+
+
+def test_a_stalled_viewer_skips_to_a_keyframe_and_the_other_keeps_its_frames() -> None:
+    async def scenario() -> None:
+        async with running(shared_config()) as (url, server):
+            async with Viewer(url) as fast, Viewer(url) as slow:
+                await fast.wait_frames(5)
+                await slow.wait_frames(5)
+                stalled = next(
+                    s for s in server.sessions.values() if s.track.frames_queued >= 0 and s.id != ""
+                )
+                sessions = list(server.sessions.values())
+                stalled = sessions[1]
+                transport = stalled.pc.getSenders()[0].transport
+                send_rtp = transport._send_rtp
+                blocked = asyncio.Event()
+
+                async def stalled_send(data: bytes) -> None:
+                    if not blocked.is_set():
+                        blocked.set()
+                        await asyncio.sleep(2.0)  # this viewer's send path, and only it, stops for 2 s
+                    await send_rtp(data)
+
+                transport._send_rtp = stalled_send  # type: ignore[method-assign]
+                queued = []
+                fast_before = fast.frames_received
+                shared = server.shared
+                assert shared is not None
+                encoded_before = shared.frames_encoded
+                await blocked.wait()
+                for _ in range(40):
+                    queued.append(stalled.track.frames_queued)
+                    await asyncio.sleep(0.05)
+                encoded = shared.frames_encoded - encoded_before
+                # The other viewer took the frames encoded meanwhile; the stalled one's queue stayed bounded.
+                assert fast.frames_received - fast_before >= 0.8 * encoded
+                assert max(queued) <= server.config.limits.viewer_frames
+                assert stalled.frames_dropped > 0
+                # After the stall it catches up from a keyframe, and pictures flow again.
+                resumed = slow.frames_received
+                await slow.wait_frames(resumed + 10)
+                assert any(frame.keyframe for frame in slow.frames[-10:])
+                assert near(slow.frames[-1], ORANGE)
+
+    run(scenario)
+
+
+class FakeViewer:
+    def __init__(self, name: str) -> None:
+        self.id = name
+
+    def deliver(self, frame: object) -> None:
+        pass
+
+    def control_changed(self, driver: str | None, viewers: int) -> None:
+        pass
+
+    def stream_ended(self, reason: str) -> None:
+        pass
+
+
+def test_keyframe_requests_are_coalesced_and_each_viewer_budgeted() -> None:
+    async def scenario() -> None:
+        metrics_ = Metrics()
+        worker = WorkerConfig(component=scene_path("triangle"), name="unstarted")
+        stream = SharedStream(
+            worker, metrics_, SharedSettings(keyframe_interval=0.5, viewer_keyframe_interval=2.0)
+        )
+        viewers = [FakeViewer(f"v{n}") for n in range(10)]
+        for viewer in viewers:
+            stream.viewers[viewer.id] = viewer  # joined long ago: their budgets are full
+        granted = [stream.request_keyframe(v) for v in viewers for _ in range(5)]  # a burst of PLIs
+        assert granted.count(True) == 10  # one per viewer; the rest wait for the periodic keyframe
+        await asyncio.sleep(0.7)
+        forced = metric(metrics_.exposition().decode(), "streamer_keyframe_requests_total")
+        assert forced == 2  # one at once, one for everything asked within the next 0.5 s
+        assert (
+            metric(metrics_.exposition().decode(), 'streamer_input_dropped_total{reason="keyframe-budget"}')
+            == 40
+        )
+
+    run(scenario)
+
+
+def test_the_guest_ending_tells_every_viewer_or_restarts_with_viewers_staying() -> None:
+    async def scenario() -> None:
+        async with running(shared_config(guest_path("ends_early"))) as (url, server):
+            await until(lambda: server.shared is not None and server.shared.ended is not None)
+            with pytest.raises(Exception):  # noqa: B017  # a session ends as soon as it starts
+                async with Viewer(url) as late:
+                    await late.wait_message("ended", timeout=10)
+                    raise RuntimeError("ended")
+        async with running(
+            shared_config(scene_path("triangle"), restart_on_exit=True, restart_delay=0.2)
+        ) as (url, server):
+            async with Viewer(url) as viewer:
+                await viewer.wait_frames(5)
+                assert server.shared is not None
+                worker = server.shared._worker
+                assert worker is not None
+                worker.kill()  # the guest's process dies under the stream
+                await until(lambda: server.shared is not None and server.shared.restarts == 1)
+                seen = viewer.frames_received
+                await viewer.wait_frames(seen + 10)
+                assert not [m for m in viewer.messages if m.get("type") == "ended"]
+
+    run(scenario)
