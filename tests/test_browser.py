@@ -21,6 +21,7 @@ from scenes.build import scene_path
 from scenes.build import test_guest_path as guest_path
 from streamer.encoder import Codec, EncoderSettings
 from streamer.server import ServeConfig
+from streamer.shared import SharedSettings
 from streamer.stream_task import WorkerConfig
 from tests.browser import Colour, LiveServer, ViewerPage, close_to, launch_chromium
 
@@ -330,3 +331,65 @@ def test_closing_the_tab_ends_its_session(serve: Serve, open_page: Open) -> None
     while sessions_open(url) >= before:
         assert time.monotonic() < deadline, "the session outlived its tab"
         time.sleep(0.2)
+
+
+# --- shared mode (streamer serve --shared) ------------------------------------------------------
+
+
+def shared_server(**settings: object) -> LiveServer:
+    worker = WorkerConfig(component=scene_path("triangle"), name="triangle", size=(640, 360))
+    shared = SharedSettings(**settings)  # type: ignore[arg-type]
+    return LiveServer(ServeConfig(worker=worker, port=0, shared=shared, max_sessions=4))
+
+
+def test_shared_pages_watch_one_guest_and_only_the_driver_changes_it(open_page: Open) -> None:
+    with shared_server() as server:
+        driver, watcher = open_page(server.url), open_page(server.url)
+        driver.wait_playing()
+        watcher.wait_playing()
+        driver.page.get_by_role("button", name="Take control").click()
+        driver.page.wait_for_function("() => window.streamer.control?.driver === 'you'")
+        watcher.page.wait_for_function("() => window.streamer.control?.driver === 'other'")
+        assert "view only" in watcher.page.locator("#control").inner_text()
+        assert "2 watching" in watcher.page.locator("#control").inner_text()
+
+        driver.click_centre()
+        assert_colour(driver.wait_colour(CYAN), CYAN, "the driver's picture after its click")
+        assert_colour(watcher.wait_colour(CYAN), CYAN, "the watcher's picture after the driver's click")
+        watcher.click_centre()
+        watcher.page.wait_for_timeout(500)  # time enough for a wrongly passed click to show
+        assert_colour(watcher.pixel(), CYAN, "the watcher's picture after its own click")
+        assert_colour(driver.pixel(), CYAN, "the driver's picture after the watcher's click")
+
+        # Control handed over: the driver gives it up, the watcher takes it and drives.
+        driver.page.get_by_role("button", name="Give up control").click()
+        watcher.page.wait_for_function("() => window.streamer.control?.driver === 'none'")
+        watcher.page.get_by_role("button", name="Take control").click()
+        driver.page.wait_for_function("() => window.streamer.control?.driver === 'other'")
+        watcher.click_centre()
+        assert_colour(driver.wait_colour(ORANGE), ORANGE, "the first page after the new driver's click")
+
+        # A third page joins mid-stream: its first frame shows within a second of connecting.
+        late = open_page(server.url)
+        late.page.wait_for_function("() => window.streamer.joinMs !== null", timeout=30_000)
+        join_ms = late.page.evaluate("window.streamer.joinMs")
+        assert join_ms <= 1000, f"the third page's first frame came {join_ms:.0f} ms after it connected"
+
+
+def test_the_kiosk_page_reconnects_by_itself_after_a_restart(open_page: Open) -> None:
+    server = shared_server()
+    server.__enter__()
+    try:
+        kiosk = open_page(server.url + "/?kiosk=1")
+        kiosk.wait_playing()
+        assert not kiosk.page.locator("header").is_visible()
+        first = kiosk.page.evaluate("window.streamer.session")
+        port = server.url.rsplit(":", 1)[1]
+    finally:
+        server.close()
+    kiosk.page.wait_for_function("() => window.streamerState === 'disconnected'", timeout=30_000)
+    worker = WorkerConfig(component=scene_path("triangle"), name="triangle", size=(640, 360))
+    again = ServeConfig(worker=worker, port=int(port), shared=SharedSettings(), max_sessions=4)
+    with LiveServer(again):
+        kiosk.page.wait_for_function("() => window.streamerState === 'streaming'", timeout=60_000)
+        assert kiosk.page.evaluate("window.streamer.session") not in (None, first)

@@ -4,8 +4,11 @@
 // Read-only hooks for tests and benchmarks:
 //   window.streamerState  "connecting" | "streaming" | "ended" | "disconnected"
 //   window.streamerStats  numbers from stats.js (latencies: every measured value, in ms)
-//   window.streamer       { reason, hello, session, seq, sent, errors, mapToSurface, keyName,
-//                           readMarker, toggleStats(), reconnect() }
+//   window.streamer       { reason, hello, session, seq, sent, errors, control, joinMs, mapToSurface,
+//                           keyName, readMarker, toggleStats(), reconnect() }
+//
+// `/?kiosk=1` is the kiosk page: the video alone, full window, a cursor that hides when idle, the
+// screen kept awake where the browser allows, and reconnection by itself, with backoff and jitter.
 
 import { Connection, fetchConfig } from "./connection.js";
 import { InputCapture, keyTable, mapToSurface } from "./input.js";
@@ -14,6 +17,10 @@ import { Stats, emptyStats, formatStats } from "./stats.js";
 
 const RESIZE_DEBOUNCE_MS = 200;
 const TOAST_MS = 4000;
+const KIOSK = new URLSearchParams(location.search).get("kiosk") === "1";
+const CURSOR_IDLE_MS = 3000;
+const RECONNECT_MIN_MS = 1000;
+const RECONNECT_MAX_MS = 30000;
 const STATE_TEXT = {
   connecting: "connecting…",
   streaming: "streaming",
@@ -36,6 +43,10 @@ const page = {
   errors: [], // `error` messages from the server
   statsOpen: false,
   statsValues: emptyStats(),
+  control: null, // shared mode: { driver: "you" | "other" | "none", viewers }
+  connectedAt: null, // performance.now() when the peer connection came up
+  joinMs: null, // from then to the first frame on screen
+  reconnectDelay: RECONNECT_MIN_MS,
 };
 const stats = new Stats(video, page.statsValues);
 
@@ -52,6 +63,29 @@ function setState(state, reason = null) {
   $("banner").hidden = !over;
   $("banner-text").textContent = label.textContent;
   stage.classList.toggle("over", over);
+  if (state === "streaming") page.reconnectDelay = RECONNECT_MIN_MS;
+  if (over && KIOSK) scheduleReconnect();
+}
+
+// The kiosk page never waits for a person: it tries again, later each time, with jitter so that
+// a room of screens does not return all at once after a server restart.
+function scheduleReconnect() {
+  clearTimeout(scheduleReconnect.timer);
+  const delay = page.reconnectDelay * (0.5 + Math.random());
+  page.reconnectDelay = Math.min(page.reconnectDelay * 2, RECONNECT_MAX_MS);
+  scheduleReconnect.timer = setTimeout(connect, delay);
+}
+
+function showControl(message) {
+  page.control = { driver: message.driver, viewers: message.viewers };
+  const label = $("control");
+  const button = $("control-toggle");
+  const text = { you: "you drive", other: "view only: another viewer drives", none: "nobody drives" };
+  label.hidden = button.hidden = KIOSK;
+  label.dataset.driver = message.driver;
+  label.textContent = `${text[message.driver] ?? message.driver} · ${message.viewers} watching`;
+  button.textContent = message.driver === "you" ? "Give up control" : "Take control";
+  button.disabled = message.driver === "other";
 }
 
 function toast(text) {
@@ -73,7 +107,10 @@ async function connect() {
     onTrack: (stream) => {
       video.srcObject = stream;
       video.play().catch(() => {}); // muted autoplay is allowed; a refusal leaves the poster
-      video.requestVideoFrameCallback(() => frameShown(connection));
+      video.requestVideoFrameCallback((now) => {
+        if (connection === page.connection && page.connectedAt !== null) page.joinMs = now - page.connectedAt;
+        frameShown(connection);
+      });
     },
     onMessage: (message) => onMessage(connection, message),
     onPong: (rtt) => stats.notePong(rtt),
@@ -83,11 +120,17 @@ async function connect() {
     },
   });
   page.connection = connection;
+  page.connectedAt = page.joinMs = null;
   try {
     page.config = page.config ?? (await fetchConfig());
     connection.config = page.config;
     $("scene").textContent = page.config.scene ?? "";
     await connection.open();
+    const connected = () => {
+      if (connection.pc.connectionState === "connected") page.connectedAt ??= performance.now();
+    };
+    connection.pc.addEventListener("connectionstatechange", connected);
+    connected();
     stats.attach(connection.pc);
   } catch (error) {
     if (connection === page.connection) setState("disconnected", String(error.message ?? error));
@@ -101,11 +144,15 @@ function onMessage(connection, message) {
     case "hello":
       page.hello = message;
       page.keys = keyTable(message.keys ?? []);
-      if (page.statsOpen) connection.send({ type: "probe", enabled: true });
+      // A shared stream carries no latency marker: it would be in everyone's picture.
+      if (page.statsOpen && !message.shared) connection.send({ type: "probe", enabled: true });
       if ($("match-size").checked) requestResize();
       break;
     case "ended":
       setState("ended", message.reason);
+      break;
+    case "control":
+      showControl(message);
       break;
     case "error":
       page.errors.push(message);
@@ -186,8 +233,9 @@ function toggleStats(open = !page.statsOpen) {
   page.statsOpen = open;
   $("stats").hidden = !open;
   $("stats-toggle").setAttribute("aria-pressed", String(open));
-  stats.setProbing(open);
-  page.connection?.send({ type: "probe", enabled: open });
+  const shared = page.hello?.shared === true;
+  stats.setProbing(open && !shared);
+  if (!shared) page.connection?.send({ type: "probe", enabled: open });
   if (open) renderStats();
 }
 
@@ -198,6 +246,10 @@ function renderStats() {
 }
 
 $("stats-toggle").addEventListener("click", () => toggleStats());
+$("control-toggle").addEventListener("click", () => {
+  page.connection?.send({ type: "control", take: page.control?.driver !== "you" });
+  stage.focus({ preventScroll: true });
+});
 $("reconnect").addEventListener("click", () => {
   connect();
   stage.focus({ preventScroll: true });
@@ -227,6 +279,12 @@ Object.defineProperty(window, "streamer", {
     get errors() {
       return page.errors.slice();
     },
+    get control() {
+      return page.control;
+    },
+    get joinMs() {
+      return page.joinMs;
+    },
     mapToSurface,
     keyName: (code) => page.keys.get(code) ?? null,
     readMarker,
@@ -238,5 +296,20 @@ Object.defineProperty(window, "streamer", {
 // Leaving the page closes the connection at once, so the server frees this viewer's worker now
 // rather than when its heartbeat runs out (10 s).
 window.addEventListener("pagehide", () => page.connection?.close());
+
+if (KIOSK) {
+  document.body.classList.add("kiosk");
+  let idle = null;
+  const wake = () => {
+    document.body.classList.remove("cursor-idle");
+    clearTimeout(idle);
+    idle = setTimeout(() => document.body.classList.add("cursor-idle"), CURSOR_IDLE_MS);
+  };
+  document.addEventListener("pointermove", wake);
+  wake();
+  const keepAwake = () => navigator.wakeLock?.request("screen").catch(() => {});
+  keepAwake();
+  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && keepAwake());
+}
 
 connect();
