@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import ssl
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -144,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write each session's input to DIR/SESSION.jsonl as a render script (shared mode: "
         "DIR/shared-N.jsonl for the Nth start of the guest)",
     )
+    s.add_argument("--certfile", type=Path, help="serve over HTTPS with this PEM certificate (chain)")
+    s.add_argument("--keyfile", type=Path, help="the certificate's PEM private key (if not in --certfile)")
     k = s.add_argument_group("shared mode: one guest, encoded once, for every viewer")
     k.add_argument(
         "--shared",
@@ -190,6 +193,12 @@ def _serve(args: argparse.Namespace) -> int:
         except OSError as exc:
             return _fail(f"cannot record into {args.record}: {exc.strerror or exc}")
     config = serve_config(args, worker)
+    if config.keyfile is not None and config.certfile is None:
+        return _fail("--keyfile needs --certfile")
+    try:
+        config.ssl_context()
+    except (OSError, ssl.SSLError) as exc:
+        return _fail(f"cannot use --certfile {config.certfile} / --keyfile {config.keyfile}: {exc}")
     try:
         serve(config)
     except OSError as exc:
@@ -223,6 +232,8 @@ def serve_config(args: argparse.Namespace, worker: WorkerConfig) -> ServeConfig:
         port=args.port,
         ice_servers=ice,
         max_sessions=args.max_viewers if args.shared else args.max_sessions,
+        certfile=args.certfile,
+        keyfile=args.keyfile,
         record_dir=args.record,
         shared=SharedSettings(control_idle=args.control_idle, restart_on_exit=args.restart_on_exit)
         if args.shared

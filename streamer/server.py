@@ -12,6 +12,7 @@ import logging
 import os
 import resource
 import signal
+import ssl
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -74,6 +75,21 @@ class ServeConfig:
     header_seconds: float = 10.0  # for a new connection's request headers to arrive in full
     # Shared mode (streamer/shared.py): one guest for every viewer; `max_sessions` caps the viewers.
     shared: SharedSettings | None = None
+    # HTTPS for the page and signalling: a PEM certificate chain and its private key.
+    certfile: Path | None = None
+    keyfile: Path | None = None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context for `certfile` and `keyfile`; OSError or ssl.SSLError if they cannot be used."""
+        if self.certfile is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.certfile, self.keyfile)
+        return context
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.certfile is not None else "http"
 
     def rtc_configuration(self) -> RTCConfiguration:
         # An explicit list, even empty: aiortc falls back to a public STUN server when given none.
@@ -309,9 +325,11 @@ async def running(config: ServeConfig) -> AsyncIterator[tuple[str, Server]]:
         assert runner.server is not None
         guard = ConnectionGuard(runner.server, config.connections_per_address, config.header_seconds)
         app[SERVER].connections = guard
-        listener = await asyncio.get_running_loop().create_server(guard, config.host, config.port)
+        listener = await asyncio.get_running_loop().create_server(
+            guard, config.host, config.port, ssl=config.ssl_context()
+        )
         host, port = listener.sockets[0].getsockname()[:2]
-        yield f"http://{host}:{port}", app[SERVER]
+        yield f"{config.scheme}://{host}:{port}", app[SERVER]
     finally:
         if listener is not None:
             listener.close()
@@ -320,7 +338,10 @@ async def running(config: ServeConfig) -> AsyncIterator[tuple[str, Server]]:
 
 def serve(config: ServeConfig) -> None:
     """Run the server until interrupted (SIGINT or SIGTERM); prints the URL to open."""
-    print(f"streamer: serving {config.worker.name} at http://{config.host}:{config.port}/", flush=True)
+    print(
+        f"streamer: serving {config.worker.name} at {config.scheme}://{config.host}:{config.port}/",
+        flush=True,
+    )
     if not is_loopback(config.host):
         print(
             f"streamer: warning: listening on {config.host}, beyond this machine, with no authentication: "

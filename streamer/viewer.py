@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl as ssl_
 import time
 from dataclasses import dataclass, field
 from typing import Self
@@ -41,6 +42,7 @@ class Viewer:
     messages: list[dict[str, object]] = field(default_factory=list)
     frames_received: int = 0
     answer_sdp: str = ""
+    ssl: ssl_.SSLContext | None = None  # for an https URL whose certificate the system does not trust
 
     def __post_init__(self) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # loopback only, never public STUN
@@ -65,7 +67,10 @@ class Viewer:
         self.pc.addTransceiver("video", direction="recvonly")
         await self.pc.setLocalDescription(await self.pc.createOffer())
         offer = {"sdp": self.pc.localDescription.sdp, "type": "offer"}
-        async with aiohttp.ClientSession() as http, http.post(f"{self.url}/offer", json=offer) as response:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{self.url}/offer", json=offer, ssl=self.ssl or True) as response,
+        ):
             body = await response.json()
         if response.status != 200:
             await self.pc.close()  # its ICE sockets are open already
