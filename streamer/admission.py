@@ -132,6 +132,12 @@ class AddressLimits:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+def _harden(response: web.StreamResponse, policy: str) -> None:
+    response.headers["Content-Security-Policy"] = policy
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+
+
 def security_headers(frame_ancestors: str) -> Middleware:
     """A middleware adding the content security policy and hardening headers to every response."""
     policy = (
@@ -144,11 +150,10 @@ def security_headers(frame_ancestors: str) -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             response = await handler(request)
-        except web.HTTPException as exc:
-            response = exc
-        response.headers["Content-Security-Policy"] = policy
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        except web.HTTPException as exc:  # a redirect or an error raised on the way: headers too
+            _harden(exc, policy)
+            raise
+        _harden(response, policy)
         return response
 
     return middleware

@@ -10,23 +10,26 @@ import ssl
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from gpu_host import ComponentError, Runtime
 from gpu_host.events import EventError, load_script
 
 from . import options
-from .admission import DoorSettings
+from .admission import DoorSettings, is_loopback
+from .auth import AuthSettings
 from .doctor import doctor
 from .encoder import CODECS, EncoderSettings
 from .farm.command import add_farm_arguments, farm_command
-from .options import parse_bitrate, parse_bytes, parse_size
+from .options import parse_bitrate, parse_bytes, parse_duration, parse_size
 from .render import render, render_isolated
 from .render_args import add_limit_options, add_render_arguments, limits_from_args, render_job
 from .scenes import DEFAULT_SCENE, build_scenes, builtin_scenes, resolve_scene, scene_summary
 from .server import IceServer, ServeConfig, serve
 from .shared import SharedSettings
 from .stream_task import WorkerConfig
+from .tokens import ROLES, TokenSigner, load_secret
 
 __all__ = [
     "build_parser",
@@ -53,6 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the guest in a worker process of its own: a guest that kills it ends the render "
         "in one line (the output is the same)",
     )
+
+    t = sub.add_parser("token", help="print a link carrying a signed access token (serve --auth token)")
+    t.add_argument("--role", choices=ROLES, required=True, help="viewer (watches) or controller (may drive)")
+    t.add_argument(
+        "--ttl",
+        type=parse_duration,
+        default=3600.0,
+        help="how long it is valid, e.g. 45m, 1h, 7d (default 1h)",
+    )
+    t.add_argument("--url", required=True, help="the server's base URL, e.g. https://kiosk.example:8443")
+    t.add_argument("--secret-file", type=Path, help="the signing secret (default: $STREAMER_SECRET)")
 
     f = sub.add_parser("farm", help="render many jobs, or long jobs in chunks, on Ray (docs/farm.md)")
     add_farm_arguments(f)
@@ -145,6 +159,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="write each session's input to DIR/SESSION.jsonl as a render script (shared mode: "
         "DIR/shared-N.jsonl for the Nth start of the guest)",
     )
+    a = s.add_argument_group("access (docs/security.md)")
+    a.add_argument(
+        "--auth",
+        choices=("none", "token"),
+        default="none",
+        help="token: the page and signalling need a signed token (`streamer token` prints a link)",
+    )
+    a.add_argument("--secret-file", type=Path, help="the tokens' signing secret (default: $STREAMER_SECRET)")
+    a.add_argument(
+        "--metrics-public", action="store_true", help="serve /metrics to any address, not loopback only"
+    )
+    a.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="listen beyond loopback without --auth token: anyone who reaches it may watch and drive",
+    )
     s.add_argument("--certfile", type=Path, help="serve over HTTPS with this PEM certificate (chain)")
     s.add_argument("--keyfile", type=Path, help="the certificate's PEM private key (if not in --certfile)")
     k = s.add_argument_group("shared mode: one guest, encoded once, for every viewer")
@@ -192,7 +222,16 @@ def _serve(args: argparse.Namespace) -> int:
             args.record.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             return _fail(f"cannot record into {args.record}: {exc.strerror or exc}")
-    config = serve_config(args, worker)
+    if args.auth == "none" and not is_loopback(args.host) and not args.insecure_no_auth:
+        return _fail(
+            f"refusing to listen on {args.host} without authentication: add --auth token "
+            "(and hand out `streamer token` links), or --insecure-no-auth to let anyone in"
+        )
+    try:
+        auth = AuthSettings(TokenSigner(load_secret(args.secret_file))) if args.auth == "token" else None
+    except ValueError as exc:
+        return _fail(str(exc))
+    config = replace(serve_config(args, worker), auth=auth, metrics_public=args.metrics_public)
     if config.keyfile is not None and config.certfile is None:
         return _fail("--keyfile needs --certfile")
     try:
@@ -264,6 +303,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "farm":
         return farm_command(args)
+    if args.command == "token":
+        try:
+            signer = TokenSigner(load_secret(args.secret_file))
+        except ValueError as exc:
+            return _fail(str(exc))
+        role_page = "&role=controller" if args.role == "controller" else ""
+        print(f"{args.url.rstrip('/')}/?token={signer.issue(args.role, args.ttl)}{role_page}")
+        return 0
     if args.command == "scenes" and args.build:
         try:
             print(f"streamer: {build_scenes()}")

@@ -43,6 +43,12 @@ class Metrics:
         self.input_dropped = Counter(
             "streamer_input_dropped", "Client messages refused or dropped, by reason", ["reason"], registry=r
         )
+        self.auth_refused = Counter(
+            "streamer_auth_refused",
+            "Requests refused for their access token (missing, malformed, expired, signature, role, in-use)",
+            ["reason"],
+            registry=r,
+        )
         self.errors = Counter("streamer_errors", "Errors, by kind", ["kind"], registry=r)
 
     def exposition(self) -> bytes:

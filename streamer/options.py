@@ -34,6 +34,7 @@ __all__ = [
     "Bound",
     "parse_bitrate",
     "parse_bytes",
+    "parse_duration",
     "parse_size",
 ]
 
@@ -116,6 +117,19 @@ def parse_bitrate(text: str) -> int:
         ) from None
     if not BITRATE.contains(value):
         raise argparse.ArgumentTypeError("bitrate must be between 10k and 200M")
+    return value
+
+
+def parse_duration(text: str) -> float:
+    """Seconds such as 90, 45s, 30m, 1h or 7d (an argparse type), above 0 and at most a year."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    scale = units.get(text[-1:].lower(), 1)
+    try:
+        value = float(text[:-1] if text[-1:].lower() in units else text) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a duration such as 45m, 1h or 7d, got {text!r}") from None
+    if not 0 < value <= 366 * 86400:
+        raise argparse.ArgumentTypeError(f"a duration must be above 0 and at most a year, got {text}")
     return value
 
 

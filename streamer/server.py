@@ -30,12 +30,14 @@ from .admission import (
     origin_allowed,
     security_headers,
 )
+from .auth import AuthSettings, auth_middleware, grant_of
 from .connections import ConnectionGuard
 from .metrics import Metrics
 from .offer import Network, read_offer
 from .session import OfferError, Session, SessionLimits
 from .shared import SharedSettings, SharedStream
 from .stream_task import WorkerConfig
+from .tokens import Grant
 
 __all__ = ["SERVER", "IceServer", "ServeConfig", "Server", "make_app", "running", "serve"]
 
@@ -78,6 +80,8 @@ class ServeConfig:
     # HTTPS for the page and signalling: a PEM certificate chain and its private key.
     certfile: Path | None = None
     keyfile: Path | None = None
+    auth: AuthSettings | None = None  # `--auth token` (streamer/auth.py); None: everyone may drive
+    metrics_public: bool = False  # /metrics for any address, not loopback only
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS context for `certfile` and `keyfile`; OSError or ssl.SSLError if they cannot be used."""
@@ -114,6 +118,7 @@ class Server:
         self._refused: set[asyncio.Task[None]] = set()  # refused sessions still closing
         self.connections: ConnectionGuard | None = None  # set by `running`, for its counts
         self.shared: SharedStream | None = None  # shared mode's stream, from the server's start
+        self._token_sessions: dict[str, int] = {}  # live sessions per access token (its grant's id)
 
     async def start_shared(self, app: web.Application) -> None:
         """Shared mode: the scene starts with the server, before anyone watches."""
@@ -194,6 +199,13 @@ class Server:
         facts = read_offer(params["sdp"], self.config.networks)
         if facts.peer.strip() and facts.peer in self._peers:
             return _error(409, "this peer already has a session; renegotiation is not supported")
+        grant = grant_of(request)
+        auth = self.config.auth
+        if grant is not None and auth is not None:
+            most = auth.connections(grant)
+            if most is not None and self._token_sessions.get(grant.id, 0) >= most:
+                self.metrics.auth_refused.labels("in-use").inc()
+                return _error(409, f"this {grant.role} link is already in use by {most} live connection(s)")
         address = request.remote or "unknown"
         refusal = self._limits.refuse_offer(address)
         if refusal is not None:
@@ -207,11 +219,13 @@ class Server:
             return _error(503, "the server is out of file descriptors; try again later")
         self._starting += 1
         try:
-            return await self._answer(facts.sdp, facts.max_message_size, facts.peer, address)
+            return await self._answer(facts.sdp, facts.max_message_size, facts.peer, address, grant)
         finally:
             self._starting -= 1
 
-    async def _answer(self, sdp: str, max_message_size: int | None, peer: str, address: str) -> web.Response:
+    async def _answer(
+        self, sdp: str, max_message_size: int | None, peer: str, address: str, grant: Grant | None
+    ) -> web.Response:
         session = Session(
             self.config.worker,
             self.config.rtc_configuration(),
@@ -221,6 +235,7 @@ class Server:
             self.config.record_dir,
             max_message_size=max_message_size,
             shared=self.shared,
+            role=grant.role if grant is not None else "controller",
         )
         try:
             answer = await session.answer(RTCSessionDescription(sdp=sdp, type="offer"))
@@ -233,6 +248,9 @@ class Server:
             return _error(400, f"the SDP offer could not be used: {type(exc).__name__}: {exc}"[:300])
         self.sessions[session.id] = session
         session.peer, session.address = peer, address
+        if grant is not None:
+            session.token = grant.id
+            self._token_sessions[grant.id] = self._token_sessions.get(grant.id, 0) + 1
         self._peers[peer] = session.id
         self._limits.session_started(address)
         try:
@@ -253,11 +271,17 @@ class Server:
         if self.sessions.pop(session.id, None) is not None:
             self._peers.pop(session.peer, None)
             self._limits.session_ended(session.address)
+            if session.token is not None:
+                left = self._token_sessions.pop(session.token, 1) - 1
+                if left > 0:
+                    self._token_sessions[session.token] = left
 
     async def healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "sessions": len(self.sessions)})
 
     async def metrics_text(self, request: web.Request) -> web.Response:
+        if not self.config.metrics_public and not is_loopback(request.remote or ""):
+            return _error(403, "/metrics answers this machine only (see --metrics-public)")
         return web.Response(body=self.metrics.exposition(), content_type="text/plain", charset="utf-8")
 
     async def close_all(self, app: web.Application) -> None:
@@ -294,10 +318,10 @@ def make_app(config: ServeConfig) -> web.Application:
             return _error(421, f"this server does not serve {request.host!r} (see --allow-host)")
         return await handler(request)
 
-    app = web.Application(
-        client_max_size=MAX_OFFER_BYTES,
-        middlewares=[security_headers(config.door.frame_ancestors), check_host],
-    )
+    middlewares = [security_headers(config.door.frame_ancestors), check_host]
+    if config.auth is not None:
+        middlewares.append(auth_middleware(config.auth, server.metrics, secure=config.certfile is not None))
+    app = web.Application(client_max_size=MAX_OFFER_BYTES, middlewares=middlewares)
     app[SERVER] = server
     app.router.add_get("/", server.index)
     app.router.add_static("/static", WEB_CLIENT)
@@ -342,10 +366,10 @@ def serve(config: ServeConfig) -> None:
         f"streamer: serving {config.worker.name} at {config.scheme}://{config.host}:{config.port}/",
         flush=True,
     )
-    if not is_loopback(config.host):
+    if not is_loopback(config.host) and config.auth is None:
         print(
-            f"streamer: warning: listening on {config.host}, beyond this machine, with no authentication: "
-            "anyone who can reach it can watch and drive the scene (docs/security.md)",
+            f"streamer: warning: listening on {config.host}, beyond this machine, with no authentication "
+            "(--insecure-no-auth): anyone who can reach it can watch and drive the scene (docs/security.md)",
             file=sys.stderr,
             flush=True,
         )

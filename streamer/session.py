@@ -38,6 +38,7 @@ from .protocol import (
 )
 from .shared import SharedStream
 from .stream_task import StreamTask, WorkerConfig
+from .tokens import Role
 from .track import PacketTrack
 
 __all__ = ["OfferError", "Session", "SessionLimits"]
@@ -96,9 +97,11 @@ class Session:
         record_dir: Path | None = None,
         max_message_size: int | None = None,
         shared: SharedStream | None = None,
+        role: Role = "controller",
     ) -> None:
         """`max_message_size`: the largest data-channel message the viewer takes (its offer's).
-        `shared`: watch the shared stream (streamer/shared.py) instead of a worker of its own."""
+        `shared`: watch the shared stream (streamer/shared.py) instead of a worker of its own.
+        `role`: a `viewer` watches, its input refused and counted; a `controller` may drive."""
         self.id = secrets.token_hex(8)
         self.worker_config = replace(worker_config, name=f"{worker_config.name}-{self.id[:6]}")
         if record_dir is not None:
@@ -133,6 +136,8 @@ class Session:
         self._over_since: float | None = None  # when the viewer stopped draining our messages
         self.messages_dropped = 0
         self.shared = shared
+        self.role = role
+        self.token: str | None = None  # the id of the access token it came with (Server sets it)
         self.frames_dropped = 0  # shared mode: frames this viewer was too far behind to take
         self._skipping = False  # shared mode: dropping frames until the next keyframe
         self._counted = False  # counted in the sessions gauge
@@ -230,6 +235,7 @@ class Session:
             max_height=self.worker_config.max_surface_size[1],
             keys=key_names(),
             shared=self.shared is not None,
+            role=self.role,
         )
         if self.shared is not None:
             self.control_changed(self.shared.driver, len(self.shared.viewers))
@@ -262,7 +268,9 @@ class Session:
         if isinstance(message, Ping):
             self._send("pong", t=message.t)
         elif isinstance(message, Control):
-            if self.shared is None:
+            if self.role == "viewer":
+                self._refuse("view-only", "view only: this link may watch, not drive")
+            elif self.shared is None:
                 self._refuse("invalid", "control: this server runs a private stream per viewer")
             elif not message.take:
                 self.shared.release_control(self)
@@ -275,6 +283,9 @@ class Session:
             elif self.worker is not None:
                 self.worker.send(SetProbe(message.enabled))
         elif isinstance(message, Input):
+            if self.role == "viewer":
+                self._refuse("view-only", "view only: this link may watch, not drive")
+                return
             if not self._bucket.take():
                 self._refuse("rate", "too many input events; slow down (events are being dropped)")
                 return

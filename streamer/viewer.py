@@ -43,6 +43,7 @@ class Viewer:
     frames_received: int = 0
     answer_sdp: str = ""
     ssl: ssl_.SSLContext | None = None  # for an https URL whose certificate the system does not trust
+    cookies: dict[str, str] = field(default_factory=dict)  # e.g. the access token's (--auth token)
 
     def __post_init__(self) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # loopback only, never public STUN
@@ -67,9 +68,12 @@ class Viewer:
         self.pc.addTransceiver("video", direction="recvonly")
         await self.pc.setLocalDescription(await self.pc.createOffer())
         offer = {"sdp": self.pc.localDescription.sdp, "type": "offer"}
+        # A Cookie header, not aiohttp's cookie jar, which keeps no cookies for IP addresses.
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        headers = {"Cookie": cookie} if cookie else {}
         async with (
             aiohttp.ClientSession() as http,
-            http.post(f"{self.url}/offer", json=offer, ssl=self.ssl or True) as response,
+            http.post(f"{self.url}/offer", json=offer, ssl=self.ssl or True, headers=headers) as response,
         ):
             body = await response.json()
         if response.status != 200:

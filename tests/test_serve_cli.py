@@ -59,6 +59,7 @@ def test_serve_prints_the_url_answers_health_and_stops_on_interrupt(host: str) -
             str(port),
             "--host",
             host,
+            *(["--insecure-no-auth"] if host == "0.0.0.0" else []),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

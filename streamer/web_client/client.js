@@ -81,9 +81,12 @@ function showControl(message) {
   const label = $("control");
   const button = $("control-toggle");
   const text = { you: "you drive", other: "view only: another viewer drives", none: "nobody drives" };
-  label.hidden = button.hidden = KIOSK;
+  const viewerOnly = page.hello?.role === "viewer";
+  label.hidden = KIOSK;
+  button.hidden = KIOSK || viewerOnly;
   label.dataset.driver = message.driver;
-  label.textContent = `${text[message.driver] ?? message.driver} · ${message.viewers} watching`;
+  const who = viewerOnly ? "view only" : (text[message.driver] ?? message.driver);
+  label.textContent = `${who} · ${message.viewers} watching`;
   button.textContent = message.driver === "you" ? "Give up control" : "Take control";
   button.disabled = message.driver === "other";
 }
@@ -144,6 +147,13 @@ function onMessage(connection, message) {
     case "hello":
       page.hello = message;
       page.keys = keyTable(message.keys ?? []);
+      if (message.role === "viewer") {
+        // A viewer's link may watch, not drive: say so, and offer no control.
+        $("control").hidden = KIOSK;
+        $("control").dataset.driver = "viewer";
+        $("control").textContent = "view only";
+        $("control-toggle").hidden = true;
+      }
       // A shared stream carries no latency marker: it would be in everyone's picture.
       if (page.statsOpen && !message.shared) connection.send({ type: "probe", enabled: true });
       if ($("match-size").checked) requestResize();
