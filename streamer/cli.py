@@ -197,6 +197,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="the driver loses control after this long without input (default 60)",
     )
     k.add_argument(
+        "--record-video",
+        type=Path,
+        metavar="DIR",
+        help="write the shared stream as sent (H.264: fragmented MP4, VP8: WebM) to DIR, "
+        "a file per start of the guest",
+    )
+    k.add_argument(
+        "--record-video-max",
+        type=lambda text: parse_bytes(text, options.GPU_MEMORY),
+        default=1 << 30,
+        metavar="SIZE",
+        help="the most the recordings may take together; the oldest go first (default 1G)",
+    )
+    k.add_argument(
         "--restart-on-exit",
         action="store_true",
         help="start the guest again when it ends (backing off when it dies at once); viewers stay",
@@ -231,7 +245,15 @@ def _serve(args: argparse.Namespace) -> int:
         auth = AuthSettings(TokenSigner(load_secret(args.secret_file))) if args.auth == "token" else None
     except ValueError as exc:
         return _fail(str(exc))
-    config = replace(serve_config(args, worker), auth=auth, metrics_public=args.metrics_public)
+    if args.record_video is not None and not args.shared:
+        return _fail("--record-video records the shared stream: add --shared")
+    config = replace(
+        serve_config(args, worker),
+        auth=auth,
+        metrics_public=args.metrics_public,
+        record_video=args.record_video,
+        record_video_bytes=args.record_video_max,
+    )
     if config.keyfile is not None and config.certfile is None:
         return _fail("--keyfile needs --certfile")
     try:

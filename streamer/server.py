@@ -34,6 +34,7 @@ from .auth import AuthSettings, auth_middleware, grant_of
 from .connections import ConnectionGuard
 from .metrics import Metrics
 from .offer import Network, read_offer
+from .recording import StreamRecorder
 from .session import OfferError, Session, SessionLimits
 from .shared import SharedSettings, SharedStream
 from .stream_task import WorkerConfig
@@ -82,6 +83,8 @@ class ServeConfig:
     keyfile: Path | None = None
     auth: AuthSettings | None = None  # `--auth token` (streamer/auth.py); None: everyone may drive
     metrics_public: bool = False  # /metrics for any address, not loopback only
+    record_video: Path | None = None  # shared mode: the stream's packets to files in this folder
+    record_video_bytes: int = 1 << 30  # the most its recordings may take together
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS context for `certfile` and `keyfile`; OSError or ssl.SSLError if they cannot be used."""
@@ -125,7 +128,15 @@ class Server:
         settings = self.config.shared
         if settings is None:
             return
-        self.shared = SharedStream(self.config.worker, self.metrics, settings, self.config.record_dir)
+        recorder = None
+        if self.config.record_video is not None:
+            encoder = self.config.worker.encoder
+            recorder = StreamRecorder(
+                self.config.record_video, encoder.codec, encoder.fps, self.config.record_video_bytes
+            )
+        self.shared = SharedStream(
+            self.config.worker, self.metrics, settings, self.config.record_dir, recorder
+        )
         await self.shared.start()
         mbps = self.config.worker.encoder.bitrate / 1e6
         log.info(

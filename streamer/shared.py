@@ -23,6 +23,7 @@ from gpu_host.worker import AsyncGuestWorker, TaskDone, WorkerExited
 
 from .messages import EncodedFrame, Events, Keyframe, Started
 from .metrics import Metrics
+from .recording import StreamRecorder
 from .stream_task import StreamTask, WorkerConfig
 
 __all__ = ["SharedSettings", "SharedStream", "SharedViewer"]
@@ -57,9 +58,16 @@ class SharedStream:
     """The one guest of shared mode and its audience. `start` with the server, `stop` after it."""
 
     def __init__(
-        self, config: WorkerConfig, metrics: Metrics, settings: SharedSettings, record_dir: Path | None = None
+        self,
+        config: WorkerConfig,
+        metrics: Metrics,
+        settings: SharedSettings,
+        record_dir: Path | None = None,
+        recorder: StreamRecorder | None = None,
     ) -> None:
-        """`record_dir`: each start of the guest writes its input to DIR/shared-N.jsonl."""
+        """`record_dir`: each start of the guest writes its input to DIR/shared-N.jsonl.
+        `recorder`: the stream's packets go to disk too (`--record-video`)."""
+        self.recorder = recorder
         self.config = replace(config, paced=True, clock_origin=time.monotonic())
         self.record_dir = record_dir
         self.metrics = metrics
@@ -110,6 +118,8 @@ class SharedStream:
             except Exception:
                 log.exception("shared stream: stopping its worker failed; killing it")
                 self._worker.abort()
+        if self.recorder is not None:
+            await asyncio.to_thread(self.recorder.close)
 
     def _spawn_task(self, coroutine: Coroutine[object, object, None], name: str) -> None:
         task = asyncio.get_running_loop().create_task(coroutine, name=name)
@@ -127,6 +137,8 @@ class SharedStream:
                 return
             m.frames_encoded.inc()
             self.frames_encoded += 1
+            if self.recorder is not None:
+                self.recorder.write(message.packets)
             for viewer in list(self.viewers.values()):
                 viewer.deliver(message)
         elif isinstance(message, Started):
@@ -162,6 +174,8 @@ class SharedStream:
         if self._stopping:
             return
         self.restarts += 1
+        if self.recorder is not None:
+            self.recorder.new_take()
         await self._spawn()
         self._last_forced = -1e9
         self._force_keyframe()  # its first frame is one anyway; say so for the viewers skipping

@@ -8,11 +8,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 
 from scenes.build import scene_path
 from scenes.build import test_guest_path as guest_path
-from streamer.encoder import EncoderSettings
+from streamer.encoder import Codec, EncoderSettings
 from streamer.metrics import Metrics
 from streamer.server import ServeConfig, running
 from streamer.shared import SharedSettings, SharedStream
@@ -219,5 +221,35 @@ def test_the_guest_ending_tells_every_viewer_or_restarts_with_viewers_staying() 
                 seen = viewer.frames_received
                 await viewer.wait_frames(seen + 10)
                 assert not [m for m in viewer.messages if m.get("type") == "ended"]
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(("codec", "suffix"), [("h264", ".mp4"), ("vp8", ".webm")])
+def test_the_shared_stream_is_recorded_as_sent(tmp_path: Path, codec: Codec, suffix: str) -> None:
+    async def scenario() -> None:
+        served = replace(shared_config(), record_video=tmp_path)
+        served = replace(
+            served, worker=replace(served.worker, encoder=replace(served.worker.encoder, codec=codec))
+        )
+        async with running(served) as (url, server), Viewer(url) as viewer:
+            await viewer.wait_frames(10)
+            viewer.send({"type": "pointer-up", "x": 5, "y": 5})
+            await until(lambda: near(viewer.frames[-1], CYAN))
+            assert server.shared is not None
+            encoded = server.shared.frames_encoded
+            await viewer.wait_frames(viewer.frames_received + 5)
+        (recording,) = sorted(tmp_path.glob(f"*{suffix}"))
+        with av.open(str(recording)) as container:
+            frames = [(frame.time, frame.to_ndarray(format="rgb24")) for frame in container.decode(video=0)]
+        # Every frame from the first keyframe on, encoded once: the recording is the stream.
+        assert encoded - 2 <= len(frames) <= encoded + 40
+        middle = [rgb[60, 80].astype(int) for _, rgb in frames]
+        assert (
+            any(abs(p - np.array(ORANGE)).max() <= 20 for p in middle)
+            and abs(middle[-1] - np.array(CYAN)).max() <= 20
+        )
+        times = [t for t, _ in frames]
+        assert times == sorted(times) and times[-1] == pytest.approx(len(frames) / FPS, rel=0.3)
 
     run(scenario)
