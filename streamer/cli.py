@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     k.add_argument(
         "--control-idle",
-        type=options.SECONDS.number(float),
+        type=options.IDLE_SECONDS.number(float),
         default=60.0,
         metavar="SECONDS",
         help="the driver loses control after this long without input (default 60)",
@@ -209,6 +209,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=1 << 30,
         metavar="SIZE",
         help="the most the recordings may take together; the oldest go first (default 1G)",
+    )
+    k.add_argument(
+        "--idle-reset",
+        type=options.IDLE_SECONDS.number(float),
+        metavar="SECONDS",
+        help="start the scene over after this long without input (a booth's attract state)",
     )
     k.add_argument(
         "--restart-on-exit",
@@ -296,7 +302,9 @@ def serve_config(args: argparse.Namespace, worker: WorkerConfig) -> ServeConfig:
         certfile=args.certfile,
         keyfile=args.keyfile,
         record_dir=args.record,
-        shared=SharedSettings(control_idle=args.control_idle, restart_on_exit=args.restart_on_exit)
+        shared=SharedSettings(
+            control_idle=args.control_idle, restart_on_exit=args.restart_on_exit, idle_reset=args.idle_reset
+        )
         if args.shared
         else None,
         door=DoorSettings(

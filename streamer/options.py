@@ -18,6 +18,7 @@ __all__ = [
     "FPS",
     "FRAMES",
     "GPU_MEMORY",
+    "IDLE_SECONDS",
     "KEYINT",
     "MAX_SESSIONS",
     "MEMORY",
@@ -85,6 +86,7 @@ OFFERS_PER_MINUTE = Bound(1, 10_000)  # per client address
 SESSIONS_PER_ADDRESS = Bound(1, 1024)
 SEED = Bound(0, 2**63 - 1)
 SECONDS = Bound(0, 1000, above=True)  # --cpu-seconds, --gpu-wait
+IDLE_SECONDS = Bound(0, 7 * 86400, above=True)  # --control-idle, --idle-reset
 MEMORY = Bound(1 << 20, 4 << 30)  # a guest's linear memory: wasm32 addresses 4 GiB at most
 GPU_MEMORY = Bound(1 << 20, 1 << 40)
 QP = Bound(0, 51)  # H.264's quantizer

@@ -40,6 +40,7 @@ class SharedSettings:
     restart_delay: float = 1.0  # before the first restart; doubled after a guest that dies at once
     max_restart_delay: float = 30.0
     quick_death: float = 5.0  # a guest that ends within this many seconds of its start "dies at once"
+    idle_reset: float | None = None  # seconds without input after which the scene starts over
 
 
 class SharedViewer(Protocol):
@@ -81,6 +82,8 @@ class SharedStream:
         self._started_at = 0.0
         self._delay = settings.restart_delay
         self._last_input = 0.0
+        self._touched = False  # the running guest has had input since it started
+        self.resets = 0
         self._last_forced = -1e9
         self._forced_pending: asyncio.TimerHandle | None = None
         self._viewer_requests: dict[str, float] = {}
@@ -247,6 +250,7 @@ class SharedStream:
         if not self.take_control(viewer):
             return "view only: another viewer is driving"
         self._last_input = time.monotonic()
+        self._touched = True
         if self._worker is None or not self._worker.send(Events(((event, seq),))):
             return "the guest is not keeping up with input; event dropped"
         return None
@@ -255,9 +259,24 @@ class SharedStream:
         for viewer in list(self.viewers.values()):
             viewer.control_changed(self.driver, len(self.viewers))
 
+    async def _reset(self) -> None:
+        """Start the scene over (`idle_reset`): a booth comes back to its attract state by itself."""
+        log.info("shared stream: no input for %.0f s; starting the scene over", self.settings.idle_reset or 0)
+        self.resets += 1
+        self._touched = False
+        old, self._worker = self._worker, None
+        if old is not None:
+            await old.stop()
+        if self.recorder is not None:
+            self.recorder.new_take()
+        await self._spawn()
+
     async def _watch_control(self) -> None:
         while True:
             await asyncio.sleep(1.0)
+            idle = self.settings.idle_reset
+            if idle is not None and self._touched and time.monotonic() - self._last_input > idle:
+                await self._reset()
             if self.driver is not None and time.monotonic() - self._last_input > self.settings.control_idle:
                 log.info(
                     "shared stream: %s lost control after %.0f s idle",

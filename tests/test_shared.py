@@ -253,3 +253,17 @@ def test_the_shared_stream_is_recorded_as_sent(tmp_path: Path, codec: Codec, suf
         assert times == sorted(times) and times[-1] == pytest.approx(len(frames) / FPS, rel=0.3)
 
     run(scenario)
+
+
+def test_idle_reset_starts_the_scene_over() -> None:
+    async def scenario() -> None:
+        async with running(shared_config(idle_reset=1.5)) as (url, server), Viewer(url) as viewer:
+            await viewer.wait_frames(5)
+            viewer.send({"type": "pointer-up", "x": 5, "y": 5})
+            await until(lambda: near(viewer.frames[-1], CYAN))
+            # Nobody touches it: the booth goes back to its attract state, the viewer stays.
+            await until(lambda: near(viewer.frames[-1], ORANGE), timeout=15)
+            assert server.shared is not None and server.shared.resets == 1
+            assert not [m for m in viewer.messages if m.get("type") == "ended"]
+
+    run(scenario)
