@@ -53,13 +53,23 @@ async def measure(args: argparse.Namespace) -> None:
     async with running(config) as (url, server):
         shared = server.shared
         assert shared is not None
+        samples: list[tuple[float, int, float]] = []  # (time, frames encoded, this process's CPU)
+
+        async def sample() -> None:
+            while True:
+                samples.append((time.monotonic(), shared.frames_encoded, time.process_time()))
+                await asyncio.sleep(0.1)
+
+        sampler = asyncio.create_task(sample())
         for count in counts:
             loop = asyncio.get_running_loop()
-            cpu, encoded, start = time.process_time(), shared.frames_encoded, time.monotonic()
             reports: list[ViewerReport] = await loop.run_in_executor(None, watch, url, count, args.seconds)
-            elapsed = time.monotonic() - start
-            encodes = (shared.frames_encoded - encoded) / elapsed
-            main_cpu = (time.process_time() - cpu) / elapsed * 100
+            # Over the window every viewer measured in, not the processes' start.
+            begin, end = max(r.started for r in reports), min(r.started + r.seconds for r in reports)
+            window = [s for s in samples if begin <= s[0] <= end] or samples[-2:]
+            (t0, e0, c0), (t1, e1, c1) = window[0], window[-1]
+            encodes = (e1 - e0) / max(t1 - t0, 1e-9)
+            main_cpu = (c1 - c0) / max(t1 - t0, 1e-9) * 100
             fps = sorted(r.fps for r in reports)
             decoding = [r.fps for r in reports if r.decoded]
             print(
@@ -69,6 +79,7 @@ async def measure(args: argparse.Namespace) -> None:
                 flush=True,
             )
             await asyncio.sleep(2)  # the sessions close
+        sampler.cancel()
 
 
 def main() -> None:

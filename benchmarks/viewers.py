@@ -33,9 +33,12 @@ class ViewerReport:
     interval_p95_ms: float
     bitrate: float  # bits per second of frame payload
     cpu_seconds: float  # the viewer process's own CPU over the measurement
+    started: float  # time.monotonic() (one clock for every process) when the measurement began
 
     @staticmethod
-    def of(arrivals: list[tuple[float, int]], seconds: float, decoded: bool, cpu: float) -> ViewerReport:
+    def of(
+        arrivals: list[tuple[float, int]], started: float, seconds: float, decoded: bool, cpu: float
+    ) -> ViewerReport:
         times = [t for t, _ in arrivals]
         gaps = [(b - a) * 1e3 for a, b in itertools.pairwise(times)] or [0.0]
         return ViewerReport(
@@ -47,6 +50,7 @@ class ViewerReport:
             percentile(gaps, 0.95),
             sum(size for _, size in arrivals) * 8 / seconds,
             cpu,
+            started,
         )
 
 
@@ -77,7 +81,7 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool) -> Viewer
                 seen = viewer.frames_received
                 await viewer.wait_frames(seen + 1, timeout=seconds + 5)
                 arrivals.append((time.monotonic(), 0))
-            return ViewerReport.of(arrivals, seconds, True, time.process_time() - cpu)
+            return ViewerReport.of(arrivals, start, seconds, True, time.process_time() - cpu)
         track = await _first_track(viewer)
         deadline = time.monotonic() + warmup
         while time.monotonic() < deadline:
@@ -89,7 +93,7 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool) -> Viewer
             except TimeoutError:
                 break
             arrivals.append(item)
-        return ViewerReport.of(arrivals, seconds, False, time.process_time() - cpu)
+        return ViewerReport.of(arrivals, start, seconds, False, time.process_time() - cpu)
 
 
 async def _first_track(viewer: Any) -> Any:
