@@ -19,7 +19,7 @@ from streamer.tokens import TokenError, TokenSigner
 
 settings.register_profile("ci", max_examples=300, deadline=None, derandomize=True)
 settings.register_profile(
-    "long", max_examples=200_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "long", max_examples=30_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

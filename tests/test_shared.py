@@ -228,7 +228,8 @@ def test_the_guest_ending_tells_every_viewer_or_restarts_with_viewers_staying() 
 @pytest.mark.parametrize(("codec", "suffix"), [("h264", ".mp4"), ("vp8", ".webm")])
 def test_the_shared_stream_is_recorded_as_sent(tmp_path: Path, codec: Codec, suffix: str) -> None:
     async def scenario() -> None:
-        served = replace(shared_config(), record_video=tmp_path)
+        (tmp_path / "input").mkdir()  # as `serve --record` makes it
+        served = replace(shared_config(), record_video=tmp_path, record_dir=tmp_path / "input")
         served = replace(
             served, worker=replace(served.worker, encoder=replace(served.worker.encoder, codec=codec))
         )
@@ -240,6 +241,9 @@ def test_the_shared_stream_is_recorded_as_sent(tmp_path: Path, codec: Codec, suf
             encoded = server.shared.frames_encoded
             await viewer.wait_frames(viewer.frames_received + 5)
         (recording,) = sorted(tmp_path.glob(f"*{suffix}"))
+        # --record still writes the input as a render script: the driver's click is in it.
+        script = (tmp_path / "input" / "shared-1.jsonl").read_text()
+        assert '"type": "pointer-up"' in script
         with av.open(str(recording)) as container:
             frames = [(frame.time, frame.to_ndarray(format="rgb24")) for frame in container.decode(video=0)]
         # Every frame from the first keyframe on, encoded once: the recording is the stream.
