@@ -53,6 +53,7 @@ async def churn(url: str, server: Server, total: int, at_once: int, label: str) 
         await asyncio.gather(*(one() for _ in range(at_once)))
     await settle(server)
     base = holdings()
+    gpu_base = await server.shared.gpu_objects() if server.shared is not None else {}
     marks: dict[str, tuple[int, int, float]] = {}
     started = time.monotonic()
     done = 0
@@ -64,12 +65,15 @@ async def churn(url: str, server: Server, total: int, at_once: int, label: str) 
             marks["mid"] = holdings()
     await settle(server)
     end = holdings()
+    gpu_end = await server.shared.gpu_objects() if server.shared is not None else {}
+    same = "unchanged" if gpu_end == gpu_base else f"{gpu_base} -> {gpu_end}"
+    gpu = f"; shared worker's wgpu objects {same}" if server.shared is not None else ""
     mid = marks.get("mid", end)
     elapsed = time.monotonic() - started
     print(
         f"{label}: {done} in {elapsed:.0f} s; fds {base[0]} -> {mid[0]} -> {end[0]}, "
         f"threads {base[1]} -> {mid[1]} -> {end[1]}, RSS {base[2]:.0f} -> {mid[2]:.0f} -> {end[2]:.0f} MiB "
-        f"({(end[2] / base[2] - 1) * 100:+.1f}%, second half {(end[2] / mid[2] - 1) * 100:+.1f}%)",
+        f"({(end[2] / base[2] - 1) * 100:+.1f}%, second half {(end[2] / mid[2] - 1) * 100:+.1f}%)" + gpu,
         flush=True,
     )
 

@@ -16,10 +16,12 @@ from gpu_host.worker import Stop
 from .encoder import EncodedPacket
 
 __all__ = [
+    "CountObjects",
     "Credit",
     "EncodedFrame",
     "Events",
     "Keyframe",
+    "ObjectCounts",
     "SetProbe",
     "Started",
     "ToMain",
@@ -54,6 +56,16 @@ class SetProbe:
 
 
 @dataclass(frozen=True)
+class CountObjects:
+    """Main to worker: report the worker's live wgpu objects (`ObjectCounts`), for leak checks."""
+
+
+@dataclass(frozen=True)
+class ObjectCounts:
+    counts: tuple[tuple[str, int], ...]  # (wgpu object type, live count), the non-zero ones
+
+
+@dataclass(frozen=True)
 class Started:
     width: int
     height: int
@@ -71,5 +83,5 @@ class EncodedFrame:
     encode_ms: float
 
 
-ToWorker = Credit | Events | Keyframe | SetProbe | Stop
-ToMain = Started | EncodedFrame
+ToWorker = Credit | Events | Keyframe | SetProbe | CountObjects | Stop
+ToMain = Started | EncodedFrame | ObjectCounts

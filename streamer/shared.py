@@ -21,7 +21,7 @@ from typing import Protocol
 from gpu_host.events import InputEvent
 from gpu_host.worker import AsyncGuestWorker, TaskDone, WorkerExited
 
-from .messages import EncodedFrame, Events, Keyframe, Started
+from .messages import CountObjects, EncodedFrame, Events, Keyframe, ObjectCounts, Started
 from .metrics import Metrics
 from .recording import StreamRecorder
 from .stream_task import StreamTask, WorkerConfig
@@ -89,6 +89,7 @@ class SharedStream:
         self._viewer_requests: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._counting: list[asyncio.Future[dict[str, int]]] = []
 
     # --- the guest --------------------------------------------------------------------------------
 
@@ -144,6 +145,11 @@ class SharedStream:
                 self.recorder.write(message.packets)
             for viewer in list(self.viewers.values()):
                 viewer.deliver(message)
+        elif isinstance(message, ObjectCounts):
+            waiting, self._counting = self._counting, []
+            for future in waiting:
+                if not future.done():
+                    future.set_result(dict(message.counts))
         elif isinstance(message, Started):
             log.info("shared stream: worker %s started", self._worker and self._worker.pid)
         elif isinstance(message, TaskDone | WorkerExited):
@@ -182,6 +188,14 @@ class SharedStream:
         await self._spawn()
         self._last_forced = -1e9
         self._force_keyframe()  # its first frame is one anyway; say so for the viewers skipping
+
+    async def gpu_objects(self, timeout: float = 10.0) -> dict[str, int]:
+        """The guest's worker's live wgpu objects by type (a soak's leak check)."""
+        future: asyncio.Future[dict[str, int]] = asyncio.get_running_loop().create_future()
+        self._counting.append(future)
+        if self._worker is not None:
+            self._worker.send(CountObjects())
+        return await asyncio.wait_for(future, timeout)
 
     # --- viewers ------------------------------------------------------------------------------------
 

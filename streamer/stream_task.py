@@ -25,7 +25,7 @@ from gpu_host.worker import Stop, TaskChannel, TaskDone
 
 from .encoder import RTP_CLOCK, EncoderSettings, VideoEncoder
 from .marker import stamp_marker
-from .messages import Credit, EncodedFrame, Events, Keyframe, SetProbe, Started
+from .messages import CountObjects, Credit, EncodedFrame, Events, Keyframe, ObjectCounts, SetProbe, Started
 
 __all__ = ["StreamTask", "WorkerConfig"]
 
@@ -108,6 +108,8 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                         encoding.encoder.request_keyframe()
                     elif isinstance(message, SetProbe):
                         probe = message.enabled
+                    elif isinstance(message, CountObjects):
+                        conn.send(ObjectCounts(_object_counts()))
                     elif isinstance(message, Stop):
                         return None
                     continue
@@ -134,6 +136,16 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
         encoding.close()
         if recording is not None:
             recording.close()
+
+
+def _object_counts() -> tuple[tuple[str, int], ...]:
+    import gc
+
+    import wgpu
+
+    gc.collect()
+    counts = wgpu.diagnostics.object_counts.get_dict()
+    return tuple(sorted((k, v["count"]) for k, v in counts.items() if v["count"] and k != "total"))
 
 
 class InputRecording:
