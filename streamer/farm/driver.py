@@ -253,7 +253,9 @@ class _Farm:
         state.report.seconds = time.perf_counter() - state.started
         for ref, attempt in list(self.pending.items()):
             if attempt.job == self.states.index(state):
-                ray.cancel(ref, force=True)
+                # Not by force: a forced cancel kills the Ray worker, which may by then be running
+                # another job's chunk. Cancelled, the task stops its guest worker on the way out.
+                ray.cancel(ref)
                 del self.pending[ref]
         shutil.rmtree(state.partial, ignore_errors=True)
 
