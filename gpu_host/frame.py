@@ -150,9 +150,7 @@ def rgb_to_i420(rgb: Pixels, colour: Colour = BT601) -> Pixels:
     height, width = even.shape[:2]
     # The 2x2 mean as explicit additions in a fixed order: numpy's reductions may add in another
     # order depending on the memory's alignment, and a chroma value on a .5 then rounds either way.
-    block = (
-        (even[0::2, 0::2] + even[0::2, 1::2]) + (even[1::2, 0::2] + even[1::2, 1::2])
-    ) * np.float32(0.25)
+    block = ((even[0::2, 0::2] + even[0::2, 1::2]) + (even[1::2, 0::2] + even[1::2, 1::2])) * np.float32(0.25)
     y = _row(even, m[0])
     u = _row(block, m[1])
     v = _row(block, m[2])
