@@ -225,3 +225,13 @@ def test_ctrl_c_keeps_finished_outputs_and_names_the_rest(cluster: str, tmp_path
     assert "not done (interrupted)" in out
     assert len(decoded(tmp_path / "short.mp4")) == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["farm-logs", "jobs.jsonl", "short.mp4"]
+
+
+def test_a_task_no_node_can_run_is_refused_not_waited_for(cluster: str, tmp_path: Path) -> None:
+    (tmp_path / "jobs.jsonl").write_text(
+        '{"scene": "orbit", "output": "a.mp4", "frames": 2, "size": "64x48"}\n'
+    )
+    done = farm(cluster, tmp_path, "--gpus-per-task", "1", timeout=60)
+    assert done.returncode == 2
+    assert "--gpus-per-task 1 asks for GPUs the cluster does not have (0 in all)" in done.stderr
+    assert not (tmp_path / "a.mp4").exists()

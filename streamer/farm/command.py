@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .. import options
-from .driver import INTERRUPTED, FarmOptions, JobReport, is_complete, run_farm
+from .driver import INTERRUPTED, FarmError, FarmOptions, JobReport, is_complete, run_farm
 from .jobs import FarmJob, JobsError, read_jobs
 
 __all__ = ["add_farm_arguments", "farm_command", "summary_table"]
@@ -120,7 +120,11 @@ def farm_command(args: argparse.Namespace, out: TextIO | None = None) -> int:
         skip_existing=args.skip_existing,
         log_dir=args.log_dir,
     )
-    reports, interrupted = run_farm(jobs, settings)
+    try:
+        reports, interrupted = run_farm(jobs, settings)
+    except FarmError as exc:
+        print(f"streamer farm: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         json.dump(
             {"interrupted": interrupted, "jobs": [asdict(r) | {"ok": r.ok} for r in reports]}, out, indent=2

@@ -30,9 +30,13 @@ from .chunks import Chunk, JoinError, join_mp4
 from .jobs import FarmJob
 from .task import ChunkOutcome, ChunkSpec, ProgressBoard, render_chunk
 
-__all__ = ["FarmOptions", "JobReport", "farm_video", "is_complete", "run_farm", "start_ray"]
+__all__ = ["FarmError", "FarmOptions", "JobReport", "farm_video", "is_complete", "run_farm", "start_ray"]
 
 INTERRUPTED = 130  # the exit status after Ctrl-C, as shells report SIGINT
+
+
+class FarmError(Exception):
+    """The farm cannot run as asked (the message says what to change); nothing was rendered."""
 
 
 @dataclass(frozen=True)
@@ -311,6 +315,26 @@ class _Farm:
             (folder / f"{r.job}.log").write_text("\n".join(header + state.log) + "\n", encoding="utf-8")
 
 
+def unplaceable(resources: dict[str, float], options: FarmOptions) -> str | None:
+    """Why no node of the cluster could ever run a task as asked (Ray would wait forever), or None."""
+    if resources.get("render", 0) < 1:
+        return (
+            "no node of the cluster offers the `render` resource: start its nodes with "
+            "--resources='{\"render\": N}' (docs/farm.md)"
+        )
+    if options.gpus_per_task > 0 and resources.get("GPU", 0) < options.gpus_per_task:
+        return (
+            f"--gpus-per-task {options.gpus_per_task:g} asks for GPUs the cluster does not have "
+            f"({resources.get('GPU', 0):g} in all); use --gpus-per-task 0 to render on the CPU"
+        )
+    if resources.get("CPU", 0) < options.cpus_per_task:
+        return (
+            f"--cpus-per-task {options.cpus_per_task:g} is more than the cluster has "
+            f"({resources.get('CPU', 0):g} CPUs in all)"
+        )
+    return None
+
+
 DEFAULT_QP = 20  # a farm MP4's quantizer unless its job sets `qp`
 DEFAULT_KEYINT = 250  # an unchunked farm MP4's keyframe interval (x264's default)
 
@@ -348,6 +372,10 @@ def run_farm(
     start_ray(options)
     import ray
 
+    missing = unplaceable(ray.cluster_resources(), options)  # type: ignore[no-untyped-call]
+    if missing is not None:
+        ray.shutdown()
+        raise FarmError(missing)
     remote: Any = ray.remote(render_chunk).options(
         num_cpus=options.cpus_per_task,
         num_gpus=options.gpus_per_task,
