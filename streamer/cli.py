@@ -211,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="the most the recordings may take together; the oldest go first (default 1G)",
     )
     k.add_argument(
+        "--record-video-max-age",
+        type=parse_duration,
+        metavar="AGE",
+        help="delete finished recordings older than this, e.g. 7d (default: kept until the size cap)",
+    )
+    k.add_argument(
         "--idle-reset",
         type=options.IDLE_SECONDS.number(float),
         metavar="SECONDS",
@@ -259,6 +265,7 @@ def _serve(args: argparse.Namespace) -> int:
         metrics_public=args.metrics_public,
         record_video=args.record_video,
         record_video_bytes=args.record_video_max,
+        record_video_age=args.record_video_max_age,
     )
     if config.keyfile is not None and config.certfile is None:
         return _fail("--keyfile needs --certfile")

@@ -4,9 +4,10 @@ they were sent, never encoded again.
 H.264 goes to fragmented MP4 (readable while it is being written), VP8 to WebM (MP4 does not
 take VP8). Each start of the guest begins a new file, at its first keyframe; timestamps are the
 live ones (90 kHz), so frames the stream skipped leave gaps. When the folder's recordings pass
-`max_bytes`, the oldest finished files are deleted, and a file that alone passes a quarter of it
-is closed and a new one begun, so a kiosk never fills its disk. Writing runs on a thread of its
-own behind a bounded queue: a slow disk drops recorded frames (counted), never live ones.
+`max_bytes`, the oldest finished files are deleted (and any older than `max_age`), and a file
+that alone passes a quarter of it is closed and a new one begun, so a kiosk never fills its disk.
+Writing runs on a thread of its own behind a bounded queue: a slow disk drops recorded frames
+(counted), never live ones.
 """
 
 from __future__ import annotations
@@ -78,7 +79,11 @@ class _File:
 class StreamRecorder:
     """Records one shared stream into `folder`; `new_take()` at each start of the guest."""
 
-    def __init__(self, folder: Path, codec: Codec, fps: float, max_bytes: int = 1 << 30) -> None:
+    def __init__(
+        self, folder: Path, codec: Codec, fps: float, max_bytes: int = 1 << 30, max_age: float | None = None
+    ) -> None:
+        """`max_age`: seconds after which a finished recording is deleted (None: kept)."""
+        self.max_age = max_age
         self.folder = folder
         self.codec = codec
         self.fps = fps
@@ -148,7 +153,18 @@ class StreamRecorder:
         self._prune()
 
     def _prune(self) -> None:
-        """Delete the oldest finished recordings while the folder's total is over `max_bytes`."""
+        """Delete finished recordings older than `max_age`, then the oldest while the folder's
+        total is over `max_bytes`."""
+        if self.max_age is not None:
+            now = time.time()
+            for path in self.files[:-1]:
+                try:
+                    old = now - path.stat().st_mtime > self.max_age
+                except OSError:
+                    old = True
+                if old:
+                    self.files.remove(path)
+                    path.unlink(missing_ok=True)
         sizes = {path: path.stat().st_size for path in self.files if path.exists()}
         total = sum(sizes.values())
         while len(self.files) > 1 and total > self.max_bytes:

@@ -85,6 +85,7 @@ class ServeConfig:
     metrics_public: bool = False  # /metrics for any address, not loopback only
     record_video: Path | None = None  # shared mode: the stream's packets to files in this folder
     record_video_bytes: int = 1 << 30  # the most its recordings may take together
+    record_video_age: float | None = None  # seconds a finished recording is kept (None: no limit)
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS context for `certfile` and `keyfile`; OSError or ssl.SSLError if they cannot be used."""
@@ -132,7 +133,11 @@ class Server:
         if self.config.record_video is not None:
             encoder = self.config.worker.encoder
             recorder = StreamRecorder(
-                self.config.record_video, encoder.codec, encoder.fps, self.config.record_video_bytes
+                self.config.record_video,
+                encoder.codec,
+                encoder.fps,
+                self.config.record_video_bytes,
+                self.config.record_video_age,
             )
         self.shared = SharedStream(
             self.config.worker, self.metrics, settings, self.config.record_dir, recorder

@@ -4,6 +4,7 @@ aiortc viewers on loopback."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from scenes.build import scene_path
 from scenes.build import test_guest_path as guest_path
 from streamer.encoder import Codec, EncoderSettings
 from streamer.metrics import Metrics
+from streamer.recording import StreamRecorder
 from streamer.server import ServeConfig, running
 from streamer.shared import SharedSettings, SharedStream
 from streamer.stream_task import WorkerConfig
@@ -271,3 +273,20 @@ def test_idle_reset_starts_the_scene_over() -> None:
             assert not [m for m in viewer.messages if m.get("type") == "ended"]
 
     run(scenario)
+
+
+def test_recordings_past_their_size_or_age_are_deleted_oldest_first(tmp_path: Path) -> None:
+    recorder = StreamRecorder(tmp_path, "h264", 30.0, max_bytes=1 << 20, max_age=3600)
+    old, recent = tmp_path / "shared-old.mp4", tmp_path / "shared-recent.mp4"
+    for path, age in ((old, 7200), (recent, 60)):
+        path.write_bytes(b"x" * 1000)
+        stamp = time.time() - age
+        os.utime(path, (stamp, stamp))
+        recorder.files.append(path)
+    recorder.files.append(tmp_path / "current.mp4")  # the file being written is never pruned
+    recorder._prune()
+    assert (not old.exists(), recent.exists()) == (True, True)
+    recorder.max_bytes = 500  # the folder over its size cap: the oldest go until it fits
+    recorder._prune()
+    assert not recent.exists()
+    recorder.close()
