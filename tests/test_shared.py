@@ -4,6 +4,7 @@ aiortc viewers on loopback."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import time
 from dataclasses import replace
@@ -135,12 +136,21 @@ def test_a_stalled_viewer_skips_to_a_keyframe_and_the_other_keeps_its_frames() -
                 send_rtp = transport._send_rtp
                 blocked = asyncio.Event()
 
+                stall_until = 0.0
+
                 async def stalled_send(data: bytes) -> None:
+                    # This viewer's send path, and only it, stops for 2 s from its first send:
+                    # every send meanwhile (media, retransmissions) waits for the end of the stall.
+                    nonlocal stall_until
                     if not blocked.is_set():
                         blocked.set()
-                        await asyncio.sleep(2.0)  # this viewer's send path, and only it, stops for 2 s
+                        stall_until = time.monotonic() + 2.0
+                    if (wait := stall_until - time.monotonic()) > 0:
+                        await asyncio.sleep(wait)
                     await send_rtp(data)
 
+                await asyncio.sleep(2.0)  # the other viewer's baseline, with nobody stalled
+                baseline_end = time.monotonic()
                 transport._send_rtp = stalled_send  # type: ignore[method-assign]
                 queued = []
                 fast_before = fast.frames_received
@@ -152,6 +162,10 @@ def test_a_stalled_viewer_skips_to_a_keyframe_and_the_other_keeps_its_frames() -
                     queued.append(stalled.track.frames_queued)
                     await asyncio.sleep(0.05)
                 encoded = shared.frames_encoded - encoded_before
+                before = window(fast, baseline_end - 2.0, baseline_end)
+                during = window(fast, time.monotonic() - 2.0, time.monotonic())
+                # Its frame rate and p95 frame interval within 10% of its own, just before, unstalled.
+                assert during[0] >= 0.9 * before[0] and during[1] <= 1.1 * before[1], (before, during)
                 # The other viewer took the frames encoded meanwhile; the stalled one's queue stayed bounded.
                 assert fast.frames_received - fast_before >= 0.8 * encoded
                 assert max(queued) <= server.config.limits.viewer_frames
@@ -163,6 +177,13 @@ def test_a_stalled_viewer_skips_to_a_keyframe_and_the_other_keeps_its_frames() -
                 assert near(slow.frames[-1], ORANGE)
 
     run(scenario)
+
+
+def window(viewer: Viewer, start: float, end: float) -> tuple[float, float]:
+    """A viewer's frames per second and p95 frame interval (ms) between two monotonic times."""
+    times = [f.arrived for f in viewer.frames if start <= f.arrived <= end]
+    gaps = sorted((b - a) * 1e3 for a, b in itertools.pairwise(times)) or [0.0]
+    return len(times) / (end - start), gaps[min(len(gaps) - 1, round(0.95 * (len(gaps) - 1)))]
 
 
 class FakeViewer:
