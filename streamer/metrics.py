@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from .messages import EncodedFrame
 
 __all__ = ["Metrics"]
 
@@ -50,6 +55,15 @@ class Metrics:
             registry=r,
         )
         self.errors = Counter("streamer_errors", "Errors, by kind", ["kind"], registry=r)
+
+    def count_frame(self, frame: EncodedFrame) -> None:
+        """A frame from a worker: rendered, timed, and encoded when it has packets."""
+        self.frames_rendered.inc()
+        self.guest_ms.observe(frame.guest_ms)
+        self.readback_ms.observe(frame.readback_ms)
+        self.encode_ms.observe(frame.encode_ms)
+        if frame.packets:
+            self.frames_encoded.inc()
 
     def exposition(self) -> bytes:
         """The Prometheus text format."""

@@ -370,15 +370,10 @@ class Session:
         if isinstance(message, EncodedFrame):
             self._last_frame = time.monotonic()
             self.recent_frames.append((self._last_frame, message))
-            m = self.metrics
-            m.frames_rendered.inc()
-            m.guest_ms.observe(message.guest_ms)
-            m.readback_ms.observe(message.readback_ms)
-            m.encode_ms.observe(message.encode_ms)
+            self.metrics.count_frame(message)
             if not message.packets:
                 self._give_credit()
                 return
-            m.frames_encoded.inc()
             self._owed -= 1
             for i, packet in enumerate(message.packets):
                 self.track.push(packet.to_av(), last_of_frame=i == len(message.packets) - 1)

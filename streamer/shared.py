@@ -132,14 +132,9 @@ class SharedStream:
 
     def _on_worker_message(self, message: object) -> None:
         if isinstance(message, EncodedFrame):
-            m = self.metrics
-            m.frames_rendered.inc()
-            m.guest_ms.observe(message.guest_ms)
-            m.readback_ms.observe(message.readback_ms)
-            m.encode_ms.observe(message.encode_ms)
+            self.metrics.count_frame(message)
             if not message.packets:
                 return
-            m.frames_encoded.inc()
             self.frames_encoded += 1
             if self.recorder is not None:
                 self.recorder.write(message.packets)

@@ -84,7 +84,7 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
     encoding = EncodeThread(VideoEncoder(settings), conn, config.clock_origin)
     recording = InputRecording(config) if config.record_to is not None else None
     period = 1.0 / settings.fps
-    credit = 1 if config.paced else 0  # a paced stream never runs out
+    credit = 0  # frames the viewer may still take (a paced stream does not count them)
     probe = False
     seq = 0
     pending: list[tuple[InputEvent, int]] = []
@@ -97,11 +97,11 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                 # half a period early (its slot's frame, not an extra one): the wait for the next
                 # tick, half a period on average, is most of what input-to-photon latency can lose.
                 ready_at = due - period / 2 if pending else due
-                wait = max(0.0, ready_at - time.monotonic()) if credit > 0 else 1.0
+                wait = max(0.0, ready_at - time.monotonic()) if config.paced or credit > 0 else 1.0
                 if conn.poll(wait):
                     message = conn.recv()
                     if isinstance(message, Credit):
-                        credit += message.frames if not config.paced else 0
+                        credit += message.frames
                     elif isinstance(message, Events):
                         pending.extend(message.items)
                     elif isinstance(message, Keyframe):
@@ -113,7 +113,7 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                     elif isinstance(message, Stop):
                         return None
                     continue
-                if credit <= 0 or time.monotonic() < ready_at:
+                if (credit <= 0 and not config.paced) or time.monotonic() < ready_at:
                     continue
                 events = [event for event, _ in pending]
                 if pending:
@@ -124,7 +124,7 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                     frame = guest.take_frame(timeout=config.frame_timeout)
                     if recording is not None and events:
                         recording.write(frame.index, events)
-                    credit -= 0 if config.paced else 1
+                    credit -= 1
                     # The readback and encode of this frame overlap the guest's render of the next.
                     encoding.submit(frame, seq, probe)
                 except GuestError as exc:  # GuestEnded included

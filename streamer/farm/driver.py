@@ -122,6 +122,11 @@ class _JobState:
     log: list[str] = field(default_factory=list)
     finished: bool = False
 
+    @property
+    def index(self) -> int:
+        """The job's place in the jobs file (every job has at least one chunk)."""
+        return self.chunks[0].job
+
 
 @dataclass(frozen=True)
 class _Attempt:
@@ -143,7 +148,7 @@ class _Farm:
             partial = output.parent / f".{output.name}.farm-partial"
             self.states.append(_JobState(job, report, job.chunks(index, options.chunk_frames), partial))
         self.pending: dict[Any, _Attempt] = {}
-        self.components: dict[str, Any] = {}
+        self.components: dict[Path, tuple[str, Any]] = {}  # path -> (digest, object ref)
         self.frames_done = 0  # frames of finished chunks
         self.board: Any = None  # the ProgressBoard actor, once Ray runs
         self._board_answer: Any = None
@@ -157,10 +162,11 @@ class _Farm:
 
         state = self.states[attempt.job]
         job = state.job.render
-        data = job.component.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        if digest not in self.components:
-            self.components[digest] = ray.put(data)  # once per component, whatever the jobs
+        path = job.component.resolve()
+        if path not in self.components:  # read, hashed and put once per component, whatever the jobs
+            data = path.read_bytes()
+            self.components[path] = (hashlib.sha256(data).hexdigest(), ray.put(data))
+        digest, component = self.components[path]
         chunk = attempt.chunk
         spec = ChunkSpec(
             replace(
@@ -174,7 +180,7 @@ class _Farm:
             uses_gpu=self.options.gpus_per_task > 0,
             job_index=attempt.job,
         )
-        self.pending[remote.remote(spec, self.components[digest], self.board)] = attempt
+        self.pending[remote.remote(spec, component, self.board)] = attempt
 
     # --- results --------------------------------------------------------------------------------------
 
@@ -256,7 +262,7 @@ class _Farm:
         state.report.result = f"failed: {why}"
         state.report.seconds = time.perf_counter() - state.started
         for ref, attempt in list(self.pending.items()):
-            if attempt.job == self.states.index(state):
+            if attempt.job == state.index:
                 # Not by force: a forced cancel kills the Ray worker, which may by then be running
                 # another job's chunk. Cancelled, the task stops its guest worker on the way out.
                 ray.cancel(ref)
@@ -387,9 +393,8 @@ def run_farm(
     try:
         for state in todo:
             shutil.rmtree(state.partial, ignore_errors=True)  # a partial output left by an earlier run
-            index = farm.states.index(state)
             for chunk in state.chunks:
-                farm.submit(remote, _Attempt(index, chunk, 0))
+                farm.submit(remote, _Attempt(state.index, chunk, 0))
         while farm.pending:
             ready, _ = ray.wait(list(farm.pending), num_returns=1, timeout=0.5)
             for ref in ready:
