@@ -34,6 +34,9 @@ class GuestOptions:
     frame_format: PixelFormat = "rgb24"  # "yuv420p": converted on the GPU, for encoders
     colour: Colour = BT601  # how frames' YUV relates to RGB (gpu_host/frame.py)
     frames_in_flight: int = 2  # presented frames whose readback may be under way at once (K)
+    # Live, a frame tick waits at most this many frame periods for the guest to take the input
+    # waiting at it (docs/design.md, "Input before the frame"); a render waits without a bound.
+    input_settle: float = 0.25
     limits: Limits = field(default_factory=Limits)
     sink: LineSink = field(default=print_line, compare=False)
 
@@ -48,7 +51,8 @@ class GuestContext:
         self.cpu = CpuDeadline(options.limits)
         self.waker = Waker()
         self.clock = GuestClock(virtual=options.virtual_time, fps=options.fps)
-        self.frames = FrameClock(self.waker, self.clock, options.colour)
+        bound = None if options.virtual_time else options.input_settle / options.fps
+        self.frames = FrameClock(self.waker, self.clock, options.colour, settle_bound=bound)
         self.output = GuestOutput(options.name, options.sink)
         self.random = RandomSource(options.seed)
         self.calls: Counter[str] = Counter()

@@ -107,21 +107,28 @@ class GuestRunner:
         return self._thread is not None and self._thread.is_alive()
 
     @property
+    def input_late(self) -> bool:
+        """Whether the frame last taken went ahead (live, past `GuestOptions.input_settle`) with
+        input the guest had not read: that input shows in a later frame."""
+        return self.ctx.frames.late
+
+    @property
     def frames_presented(self) -> int:
         return self.ctx.frames.index
 
     # --- frames and input -------------------------------------------------------------------------
 
     def request_frame(self, events: Sequence[InputEvent] = (), discard: bool = False) -> None:
-        """Give the guest its next frame tick, with `events` queued together with it so the guest
-        sees both in one `poll`: the same script gives the same frames however the threads are
-        scheduled. Does not wait; `take_frame` does. `discard`: the frame's pixels are never
-        read (`skip`)."""
+        """Give the guest its next frame tick, with `events` queued first: while input is
+        waiting, the tick is held until the guest has taken it (docs/design.md, "Input before
+        the frame"), so the frame shows the input whichever the guest services first, and the
+        same script gives the same frames however the threads are scheduled. Does not wait;
+        `take_frame` does. `discard`: the frame's pixels are never read (`skip`)."""
         self.start()
         with self.ctx.waker.lock:
             for event in events:
                 self.send_event(event)
-            self.ctx.frames.request(discard)
+            self.ctx.frames.request(discard, hold=self._interfaces.surface.input_waiting())
 
     def take_frame(self, timeout: float | None = 60.0) -> PendingFrame:
         """The frame presented after the last `request_frame`, its pixels possibly still on their

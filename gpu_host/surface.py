@@ -59,6 +59,10 @@ class SurfaceHost(HostInterface):
                 self._queue(surface, event)
             self.ctx.waker.lock.notify_all()
 
+    def input_waiting(self) -> bool:
+        """Whether any surface has an input event the guest has not taken (under the lock)."""
+        return any(queue for surface in self.surfaces for queue in surface.queues.values())
+
     def _queue(self, surface: Surface, event: InputEvent) -> None:
         if isinstance(event, Resize):
             surface.width, surface.height = self._clamp_size(event.width, event.height)
@@ -138,7 +142,7 @@ class SurfaceHost(HostInterface):
 
     def _subscribe(self, surface: Surface, kind: str) -> Pollable:
         queue = surface.queues[kind]
-        return Pollable(lambda: bool(queue))
+        return Pollable(lambda: bool(queue), input=True)
 
     def _get(self, surface: Surface, kind: str) -> Any:
         with self.ctx.waker.lock:

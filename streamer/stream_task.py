@@ -123,7 +123,9 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                     guest.request_frame(events)
                     frame = guest.take_frame(timeout=config.frame_timeout)
                     if recording is not None and events:
-                        recording.write(frame.index, events)
+                        # Input the guest had not read when the tick's bound expired shows in the
+                        # next frame: recorded there, the replay shows it where the viewer saw it.
+                        recording.write(frame.index + guest.input_late, events)
                     credit -= 1
                     # The readback and encode of this frame overlap the guest's render of the next.
                     encoding.submit(frame, seq, probe)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -15,13 +16,17 @@ __all__ = ["Poll", "Pollable"]
 
 
 class Pollable(Resource):
-    """Ready when `is_ready()` says so; clock pollables also carry their deadline (guest ns)."""
+    """Ready when `is_ready()` says so; clock pollables also carry their deadline (guest ns).
+    `input`: an input event source, which a held frame tick waits for (gpu_host/frame_clock.py)."""
 
     wit_resource = "wasi:io/poll#pollable"
 
-    def __init__(self, is_ready: Callable[[], bool], deadline_ns: int | None = None) -> None:
+    def __init__(
+        self, is_ready: Callable[[], bool], deadline_ns: int | None = None, input: bool = False
+    ) -> None:
         self.is_ready = is_ready
         self.deadline_ns = deadline_ns
+        self.input = input
 
 
 class Poll(HostInterface):
@@ -34,7 +39,9 @@ class Poll(HostInterface):
     # WIT: [method]pollable.ready
     @wit("[method]pollable.ready")
     def ready(self, p: Pollable) -> bool:
-        return self._ready(p)
+        with self.ctx.waker.lock:
+            self._settle([p])
+            return self._ready(p)
 
     # WIT: [method]pollable.block
     @wit("[method]pollable.block")
@@ -47,6 +54,11 @@ class Poll(HostInterface):
         if not pollables:
             raise ValueError("poll needs at least one pollable")
         return self.wait(pollables)
+
+    def _settle(self, pollables: list[Pollable]) -> None:
+        """The guest is looking at these pollables: a frame tick held for input is granted once
+        none of the input ones among them is ready (docs/design.md, "Input before the frame")."""
+        self.ctx.frames.settle([p.is_ready for p in pollables if p.input])
 
     def _ready(self, p: Pollable) -> bool:
         if p.deadline_ns is not None:
@@ -64,6 +76,7 @@ class Poll(HostInterface):
         with lock:
             while True:
                 ctx.waker.check()
+                self._settle(pollables)
                 ready = [i for i, p in enumerate(pollables) if self._ready(p)]
                 if ready:
                     if waited:
@@ -82,7 +95,9 @@ class Poll(HostInterface):
                         continue
                     lock.wait()
                 else:
-                    timeout = None
+                    timeouts = []
                     if earliest is not None:
-                        timeout = max(0.0, (earliest - ctx.clock.monotonic_ns()) / 1e9)
-                    lock.wait(timeout)
+                        timeouts.append((earliest - ctx.clock.monotonic_ns()) / 1e9)
+                    if (held_until := ctx.frames.hold_deadline()) is not None:
+                        timeouts.append(held_until - time.perf_counter())
+                    lock.wait(max(0.0, min(timeouts)) if timeouts else None)
