@@ -5,15 +5,22 @@
 
 Serves the scene in this process (127.0.0.1, a free port; one worker process per session, as
 `streamer serve`), opens streamer/web_client/ in headless Chromium (Debian's, through Playwright), opens the
-stats overlay (the server then stamps each frame with the seq of the last input it applied) and sends
-`--events` input events `--interval` seconds apart: pointer moves over the picture by default. The
-page times each event from its DOM timestamp to the `requestVideoFrameCallback` presentation time of
-the first frame whose marker shows it; this prints their p50/p95/min/max, the data channel's ping
-round trip for contrast, and the server's per-frame guest, readback and encode times.
+stats overlay (the server then stamps each frame with the seq of the last input it gave the guest)
+and sends `--events` input events `--interval` seconds apart: pointer moves over the picture by
+default. Two figures, side by side, each from the event's DOM timestamp to the
+`requestVideoFrameCallback` presentation time of a frame:
 
-The figure includes the frame clock's wait (up to half a frame period before the guest sees the event),
-guest, readback, encode, packetization, loopback network, the jitter buffer, decode and compositing;
-it excludes the input device and display scan-out. Compare figures only from the same machine.
+- marker: the first frame whose marker shows the guest had been given the event. It says nothing of
+  whether the frame shows the event's effect.
+- pixel (clicks only): the first frame whose centre pixel differs from the last frame presented
+  before the click, that is the first frame that shows the click to the viewer. For scenes whose
+  click changes the colour at the centre and which are otherwise still (triangle, the
+  `frame_first` test guest); clicks should be far enough apart for the picture to settle.
+
+It also prints the data channel's ping round trip, the server's per-frame guest, readback and
+encode times, and the browser's receive-side times (inbound-rtp: assembly, decode, jitter buffer),
+which together say where the milliseconds go. `--scene` also takes a test guest's name
+(`frame_first`) in a source checkout. Compare figures only from the same machine.
 """
 
 from __future__ import annotations
@@ -24,11 +31,13 @@ import statistics
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks import percentile
+from scenes.build import test_guest_path
 from streamer.cli import parse_size
 from streamer.encoder import CODECS, EncoderSettings
 from streamer.scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
@@ -70,36 +79,117 @@ def server_means(url: str) -> dict[str, float]:
     return means
 
 
-def measure(page: Page, expected: int, timeout: float = 5.0) -> list[float]:
-    """The page's latencies, once every event has been seen in a frame (or `timeout` passed)."""
+# Collects, from the page, the centre pixel of every presented frame and the DOM time of every
+# pointer-up on the stage (both in the page's performance.now() time base).
+PIXEL_PROBE = """() => {
+    const video = document.getElementById('video');
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 1;
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    window.benchFrames = [];
+    window.benchClicks = [];
+    const frame = (now, meta) => {
+        video.requestVideoFrameCallback(frame);
+        context.drawImage(video, Math.floor(meta.width / 2), Math.floor(meta.height / 2), 1, 1, 0, 0, 1, 1);
+        const d = context.getImageData(0, 0, 1, 1).data;
+        const shown = meta.presentationTime ?? meta.expectedDisplayTime;
+        window.benchFrames.push([shown, d[0], d[1], d[2], meta.receiveTime ?? shown]);
+    };
+    video.requestVideoFrameCallback(frame);
+    const stage = document.getElementById('stage');
+    stage.addEventListener('pointerup', (e) => window.benchClicks.push(e.timeStamp), true);
+}"""
+CHANGED = 60  # a channel this far from the colour before the click: the frame shows the click
+
+# inbound-rtp totals (seconds) and what they time, per frame, on the browser's side.
+RECEIVE_TIMES = (
+    ("totalAssemblyTime", "framesAssembledFromMultiplePackets", "assembly"),
+    ("totalDecodeTime", "framesDecoded", "decode"),
+    ("jitterBufferDelay", "jitterBufferEmittedCount", "jitter buffer"),
+    ("totalProcessingDelay", "framesDecoded", "receive to decoded"),
+)
+
+
+def wait_measured(page: Page, kind: str, timeout: float = 5.0) -> list[float]:
+    """The page's marker latencies of `kind` events, once every one sent has been seen in a frame
+    (or `timeout` passed)."""
     deadline = time.monotonic() + timeout
     while True:
-        latencies: list[float] = page.evaluate("window.streamerStats.latencies")
-        if len(latencies) >= expected or time.monotonic() > deadline:
+        stats = page.evaluate("window.streamerStats")
+        latencies = [m["latency"] for m in stats["measured"] if m["type"] == kind]
+        if len(latencies) >= stats["sentWhileProbing"].get(kind, 0) or time.monotonic() > deadline:
             return latencies
-        page.wait_for_timeout(100)
+
+
+def pixel_latencies(frames: list[list[float]], clicks: list[float]) -> tuple[list[float], list[float]]:
+    """For each click, the presentation time of the first frame after it whose centre differs from
+    the last frame before it, minus the click's time; and of those, the part after the frame's
+    last packet arrived (`receiveTime`). Clicks no frame showed are left out."""
+    latencies, in_browser = [], []
+    for clicked in clicks:
+        before = [f for f in frames if f[0] <= clicked]
+        if not before:
+            continue
+        base = before[-1][1:4]
+        for shown, r, g, b, received in frames:
+            if shown > clicked and max(abs(a - c) for a, c in zip((r, g, b), base, strict=True)) >= CHANGED:
+                latencies.append(shown - clicked)
+                in_browser.append(shown - received)
+                break
+    return latencies, in_browser
+
+
+def describe(latencies: list[float]) -> str:
+    return (
+        f"p50 {percentile(latencies, 0.5):.1f} ms, p95 {percentile(latencies, 0.95):.1f} ms,"
+        f" min {min(latencies):.1f} ms, max {max(latencies):.1f} ms"
+    )
+
+
+def receive_times(page: Page) -> dict[str, float]:
+    """The browser's mean receive-side milliseconds per frame (inbound-rtp)."""
+    page.wait_for_timeout(1100)  # the page reads its statistics once a second
+    inbound: dict[str, float] = page.evaluate("window.streamerStats.inbound") or {}
+    times = {}
+    for total, count, name in RECEIVE_TIMES:
+        if inbound.get(total) is not None and inbound.get(count):
+            times[name] = inbound[total] / inbound[count] * 1e3
+    return times
+
+
+def scene_component(scene: str) -> tuple[str, Path]:
+    """A built-in scene, a component path, or (in a source checkout) a test guest's name."""
+    if scene in builtin_scenes():
+        return scene, resolve_scene(scene)
+    guest = test_guest_path(scene)
+    if guest.exists():
+        return scene, guest
+    path = resolve_scene(scene)
+    return path.stem, path
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scene", default=DEFAULT_SCENE, help="a built-in scene or a component path")
+    parser.add_argument(
+        "--scene", default=DEFAULT_SCENE, help="a built-in scene, a test guest or a component path"
+    )
     parser.add_argument("--codec", choices=CODECS, default="h264")
     parser.add_argument("--size", type=parse_size, default=(1280, 720), help="surface size, WxH")
     parser.add_argument("--fps", type=float, default=30.0)
-    parser.add_argument("--events", type=int, default=200, help="input events to send")
-    parser.add_argument("--interval", type=float, default=0.1, help="seconds between events")
+    parser.add_argument("--events", type=int, default=200, help="input actions to send (a click is one)")
+    parser.add_argument("--interval", type=float, default=0.1, help="seconds between actions")
     parser.add_argument("--input", choices=("move", "click", "key"), default="move")
     args = parser.parse_args(argv)
 
-    name = args.scene if args.scene in builtin_scenes() else resolve_scene(args.scene).stem
+    name, component = scene_component(args.scene)
     worker = WorkerConfig(
-        component=resolve_scene(args.scene),
+        component=component,
         name=name,
         size=args.size,
         encoder=EncoderSettings(codec=args.codec, fps=args.fps),
     )
     width, height = args.size
-    per_event = 2 if args.input != "move" else 1
+    kind = {"move": "pointer-move", "click": "pointer-up", "key": "key-down"}[args.input]
     with LiveServer(ServeConfig(worker=worker, port=0)) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": width, "height": height + HEADER_PX})
@@ -108,30 +198,40 @@ def main(argv: list[str] | None = None) -> int:
         viewer.wait_playing(frames=30, timeout=120)
         page.evaluate("window.streamer.toggleStats(true)")
         page.wait_for_function("() => window.streamerStats.lastMarker !== null", timeout=10_000)
+        page.evaluate(PIXEL_PROBE)
         started = time.monotonic()
         send_events(viewer, args.input, args.events, args.interval)
-        latencies = measure(page, args.events * per_event)
+        marker = wait_measured(page, kind)
         elapsed = time.monotonic() - started
         stats = page.evaluate("window.streamerStats")
+        pixel, in_browser = pixel_latencies(
+            page.evaluate("window.benchFrames"), page.evaluate("window.benchClicks")
+        )
+        browser_ms = receive_times(page)
         browser.close()
         means = server_means(server.url)
 
-    sent = args.events * per_event
+    sent = stats["sentWhileProbing"].get(kind, 0)
     print(
         f"scene {name}, {args.codec}, {width}x{height} at {args.fps:g} fps, headless Chromium over loopback"
     )
-    print(f"input: {args.events} x {args.input} ({sent} events) every {args.interval * 1000:.0f} ms")
+    print(f"input: {args.events} x {args.input} every {args.interval * 1000:.0f} ms ({sent} {kind} events)")
     print(
         f"stream: {stats['fps'] or 0:.1f} fps decoded, {stats['framesDropped']} frames dropped, "
         f"{elapsed:.0f} s"
     )
-    if not latencies:
+    if not marker:
         print("no latency measured: no frame showed a marker past the events sent", file=sys.stderr)
         return 1
-    print(
-        f"input-to-photon: {len(latencies)}/{sent} events measured; p50 {percentile(latencies, 0.5):.1f} ms,"
-        f" p95 {percentile(latencies, 0.95):.1f} ms, min {min(latencies):.1f} ms, max {max(latencies):.1f} ms"
-    )
+    print(f"marker (input given to the guest): {len(marker)}/{sent} {kind} events; {describe(marker)}")
+    if args.input == "click":
+        if pixel:
+            print(f"pixel (the click's effect shown): {len(pixel)}/{sent} clicks; {describe(pixel)}")
+            print(
+                f"  of which from the frame's last packet received to its presentation: {describe(in_browser)}"
+            )
+        else:
+            print("pixel: no frame changed colour at the centre after a click", file=sys.stderr)
     rtts = stats["channelRtts"]
     if rtts:
         print(
@@ -140,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if means:
         print("server, mean per frame: " + ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(means.items())))
+    if browser_ms:
+        print("browser, mean per frame: " + ", ".join(f"{k} {v:.1f} ms" for k, v in browser_ms.items()))
     return 0
 
 

@@ -23,7 +23,7 @@ from aiortc.rtcrtpsender import RTCRtpSender
 
 from gpu_host.worker import AsyncGuestWorker, TaskDone, WorkerExited
 
-from .aiortc_compat import guard_text_messages, on_keyframe_request
+from .aiortc_compat import guard_text_messages, on_keyframe_request, zero_playout_delay
 from .messages import Credit, EncodedFrame, Events, Keyframe, SetProbe, Started
 from .metrics import Metrics
 from .protocol import (
@@ -169,6 +169,10 @@ class Session:
                 # Media the viewer offers to send (a microphone, a second video) is answered
                 # inactive: nothing receives, decodes or queues it.
                 other.direction = "inactive"
+        if self.shared is None:
+            # A private session is someone driving: frames are shown the moment they are decoded.
+            # Watchers of a shared stream keep the browser's jitter buffer, for smoothness.
+            zero_playout_delay(transceiver, offer.sdp)
         sender = transceiver.sender
         on_keyframe_request(sender, self._keyframe_requested)
         guard_text_messages(self.pc)

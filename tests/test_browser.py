@@ -107,6 +107,11 @@ def test_a_click_toggles_the_triangle(serve: Serve, open_page: Open, codec: Code
     assert not close_to(before, after, 40)
     viewer.page.wait_for_function("() => window.streamerStats.codec !== null")
     assert viewer.page.evaluate("window.streamerStats.codec").lower() == codec
+    # A private session asks for a playout delay of zero: the browser shows each frame as soon as
+    # it is decoded instead of holding it in its jitter buffer (about 6 ms a frame here otherwise).
+    inbound = viewer.page.evaluate("window.streamerStats.inbound")
+    held_ms = inbound["jitterBufferDelay"] / inbound["jitterBufferEmittedCount"] * 1000
+    assert held_ms < 2, f"frames waited {held_ms:.1f} ms on average in the browser's jitter buffer"
 
 
 @pytest.mark.parametrize("codec", CODECS)

@@ -189,7 +189,7 @@ function sendInput(event, domEvent) {
   const t = domEvent ? domEvent.timeStamp : performance.now(); // the DOM event's own time
   const seq = connection.sendInput(event, t);
   if (seq === null) return;
-  stats.noteInput(seq, t);
+  stats.noteInput(seq, t, event.type);
   page.sent.push({ ...event, seq, t });
   if (page.sent.length > 100) page.sent.shift();
 }

@@ -1,5 +1,7 @@
-// Stream statistics (from RTCPeerConnection.getStats) and input-to-photon latency (from the
-// frame marker, read on every presented frame while the probe is on).
+// Stream statistics (from RTCPeerConnection.getStats) and input-to-photon latency by the frame
+// marker, read on every presented frame while the probe is on. The marker says which input the
+// guest had been given before it rendered a frame, not that the frame shows its effect: for a
+// guest that applies input at once the two agree (docs/web-client.md).
 
 import { MARKER_HEIGHT, MARKER_WIDTH, markerCovers, readMarker } from "./marker.js";
 
@@ -20,9 +22,12 @@ export function emptyStats() {
     channelRtts: [], // every ping/pong round trip measured, ms
     framesDecoded: 0,
     framesDropped: 0,
+    inbound: null, // the last inbound-rtp report of the video, as getStats gave it (every second)
     lastMarker: null,
-    lastLatency: null, // ms, input event's DOM time to presentation of the first frame showing it
+    lastLatency: null, // ms, input event's DOM time to presentation of the first frame marked with it
     latencies: [],
+    measured: [], // {type, seq, latency} of every event measured, in the order measured
+    sentWhileProbing: {}, // input events sent while probing, by type
   };
 }
 
@@ -74,6 +79,7 @@ export class Stats {
     const pair = pairId ? report.get(pairId) : findNominatedPair(report);
     if (pair?.currentRoundTripTime !== undefined) v.rtt = pair.currentRoundTripTime * 1000;
     if (!inbound) return;
+    v.inbound = { ...inbound };
     v.width = inbound.frameWidth ?? v.width;
     v.height = inbound.frameHeight ?? v.height;
     v.framesDecoded = inbound.framesDecoded ?? 0;
@@ -100,8 +106,11 @@ export class Stats {
   }
 
   // An input event was sent: remember its DOM time until a frame shows it.
-  noteInput(seq, t) {
-    if (this.probing && seq !== null) this.pending.push({ seq, t });
+  noteInput(seq, t, type) {
+    if (!this.probing || seq === null) return;
+    this.pending.push({ seq, t, type });
+    const sent = this.values.sentWhileProbing;
+    sent[type] = (sent[type] ?? 0) + 1;
   }
 
   frame(meta) {
@@ -115,7 +124,7 @@ export class Stats {
     const shown = meta.presentationTime ?? meta.expectedDisplayTime;
     const still = [];
     for (const event of this.pending) {
-      if (markerCovers(marker, event.seq)) this.record(shown - event.t);
+      if (markerCovers(marker, event.seq)) this.record(shown - event.t, event);
       else if (shown - event.t < PENDING_MAX_AGE_MS) still.push(event);
     }
     this.pending = still;
@@ -127,8 +136,9 @@ export class Stats {
     keep(this.values.channelRtts, rtt);
   }
 
-  record(latency) {
+  record(latency, event) {
     keep(this.values.latencies, latency);
+    keep(this.values.measured, { type: event.type, seq: event.seq, latency });
     this.values.lastLatency = latency;
   }
 }
