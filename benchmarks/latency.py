@@ -227,9 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.input == "click":
         if pixel:
             print(f"pixel (the click's effect shown): {len(pixel)}/{sent} clicks; {describe(pixel)}")
-            print(
-                f"  of which from the frame's last packet received to its presentation: {describe(in_browser)}"
-            )
+            print(f"  of which from the frame's last packet to its presentation: {describe(in_browser)}")
         else:
             print("pixel: no frame changed colour at the centre after a click", file=sys.stderr)
     rtts = stats["channelRtts"]
