@@ -6,15 +6,19 @@ the network"). The policy:
 
 - The budget is 90% of the estimate (the encoder overshoots its target by a few percent, and
   retransmissions, RTCP and the data channel share the link); with no estimate, the ceiling.
+  While the estimator does not call the link full (`BandwidthEstimator.limiting`: a still
+  picture sends little and its REMB follows), the budget only caps growth: the stream is never
+  sent at less than it is, and never steps down a rung.
 - The bitrate follows the budget between the rung's floor and the ceiling (`--bitrate`), in steps
   of at least 15% (or onto a bound), down at most once a second and up at most once every 2 s
   when the codec changes bitrate in place (H.264, measured in docs/performance.md); 3 s and 5 s
   when a change reopens the encoder and costs a keyframe (VP8).
-- When the budget is below even the floor, the stream steps down a rung of `RUNGS`: first the
+- When the budget is below even the floor (and the bitrate is there already), the stream steps
+  down a rung of `RUNGS`: first the
   frame rate (30 -> 20 -> 15 fps), then the encoded picture's size (3/4, then 1/2 of each side;
   never the guest's surface). A rung's floor is the floor scaled by its frame rate and area, so
   each frame keeps the bits the floor gives it. A rung change reopens the encoder (a keyframe),
-  so it waits 3 s after any change going down.
+  so it waits 3 s after the last change going down.
 - A rung comes back once the budget has stayed 25% above the upper rung's floor for 5 s.
 
 `RatePolicy.rung_for` is the same choice without history, for picking one of a few levels a
@@ -112,15 +116,18 @@ class RateController:
     def target(self) -> StreamTarget:
         return self.policy.target(self.rung, self.bitrate)
 
-    def update(self, estimate: int | None) -> StreamTarget | None:
-        """The new target when `estimate` (bits per second, None: unlimited) calls for one now."""
+    def update(self, estimate: int | None, limiting: bool = True) -> StreamTarget | None:
+        """The new target when `estimate` (bits per second, None: unlimited) calls for one now;
+        `limiting`: the link is shown to be full, so the estimate may take the stream down."""
         p = self.policy
         now = self._clock()
         budget = p.budget(estimate)
+        if not limiting:
+            budget = max(budget, self.bitrate)
         since = now - self._changed
         last = len(p.rungs) - 1
-        if budget < p.rung_floor(self.rung) and self.rung < last:
-            self._up_since = None
+        if budget < p.rung_floor(self.rung) and self.rung < last and self.bitrate <= p.rung_floor(self.rung):
+            self._up_since = None  # already at the floor: the next rung, once the last change has settled
             return self._move(self.rung + 1, budget, now) if since >= REOPEN_DOWN else None
         if self.rung > 0 and budget >= p.rung_floor(self.rung - 1) * p.up_margin:
             if self._up_since is None:

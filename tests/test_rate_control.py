@@ -83,9 +83,10 @@ def test_below_the_floor_the_frame_rate_steps_down_then_the_size_and_back_up() -
         if (target := control.update(500_000)) is not None:  # a budget of 450 k
             changes.append((clock.now, target))
     assert changes == [
-        (3.0, StreamTarget(666_667, 20, 1.0)),
-        (6.0, StreamTarget(500_000, 15, 1.0)),
-        (9.0, StreamTarget(450_000, 15, 0.75)),
+        (1.0, StreamTarget(M, 30, 1.0)),  # the floor first
+        (4.0, StreamTarget(666_667, 20, 1.0)),
+        (7.0, StreamTarget(500_000, 15, 1.0)),
+        (10.0, StreamTarget(450_000, 15, 0.75)),
     ]
     back: list[tuple[float, StreamTarget]] = []
     for _ in range(40):
@@ -102,7 +103,7 @@ def test_below_the_floor_the_frame_rate_steps_down_then_the_size_and_back_up() -
 
 def test_a_rung_comes_back_only_once_the_budget_holds_for_5_s() -> None:
     control, clock = controller()
-    run(control, clock, M, 3.5)  # a budget of 900 k, under the 1 M floor
+    run(control, clock, M, 4.5)  # a budget of 900 k, under the 1 M floor
     assert control.target == StreamTarget(900_000, 20, 1.0)
     for estimate in [2 * M, M] * 10:  # the link recovers for a moment, again and again
         clock.now += 2
@@ -112,6 +113,31 @@ def test_a_rung_comes_back_only_once_the_budget_holds_for_5_s() -> None:
     # The frame rate comes back 5 s after that change, the budget having held as long.
     assert run(control, clock, 2 * M, 2.0) == []
     assert run(control, clock, 2 * M, 0.5) == [StreamTarget(1_800_000, 30, 1.0)]
+
+
+def test_a_link_not_shown_full_never_takes_the_stream_down() -> None:
+    """A still picture sends little, and its REMB follows: that is no reason to send less."""
+    control, clock = controller()
+    for _ in range(40):
+        clock.now += 0.5
+        assert control.update(60_000, limiting=False) is None
+    assert control.target == StreamTarget(4 * M, 30, 1.0)
+    run(control, clock, 2 * M, 2)
+    assert control.bitrate == 1_800_000
+    clock.now += 2
+    assert control.update(2_500_000, limiting=False) == StreamTarget(2_250_000, 30, 1.0)  # growth is capped
+
+
+def test_the_estimate_limits_only_under_the_sent_rate_or_after_heavy_loss() -> None:
+    estimator = BandwidthEstimator(ceiling=4 * M)
+    estimator.observe(Remb(90_000), sending=60_000)  # a still picture: REMB runs ahead of it
+    assert not estimator.limiting and estimator.estimate == 90_000
+    estimator.observe(Remb(1_200_000), sending=4 * M)  # the receiver cut it under what comes
+    assert estimator.limiting
+    estimator.observe(Remb(5 * M), sending=4 * M)
+    assert not estimator.limiting
+    estimator.observe(LossReport(0.3, 0.0), sending=4 * M)
+    assert estimator.limiting and estimator.estimate == 3_400_000
 
 
 def test_the_last_rung_holds_its_own_floor() -> None:
