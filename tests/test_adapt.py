@@ -13,7 +13,7 @@ from dataclasses import replace
 import aiohttp
 import pytest
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
-from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, pack_remb_fci, unpack_remb_fci
+from aiortc.rtp import RTCP_PSFB_APP, AnyRtcpPacket, RtcpPsfbPacket, pack_remb_fci, unpack_remb_fci
 
 from scenes.build import scene_path
 from streamer.encoder import EncoderSettings
@@ -57,7 +57,7 @@ def rembs_sent(viewer: Viewer) -> list[int]:
     sent: list[int] = []
     original = receiver._send_rtcp
 
-    async def send(packet: RtcpPsfbPacket) -> None:
+    async def send(packet: AnyRtcpPacket) -> None:
         if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
             sent.append(unpack_remb_fci(packet.fci)[0])
         await original(packet)
