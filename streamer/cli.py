@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-adapt",
         dest="adapt",
         action="store_false",
-        help="send every viewer --bitrate at --fps and full size whatever its link (still estimated and shown)",
+        help="send every viewer --bitrate at --fps and full size, whatever its link (still estimated)",
     )
     s.add_argument(
         "--ice-server",
