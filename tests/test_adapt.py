@@ -94,6 +94,17 @@ def test_the_viewers_remb_is_the_estimate_and_metrics_and_the_page_show_it() -> 
             ) == SIZE
             assert "streamer_retransmissions_total 0.0" in text
 
+            # NACKs, as a viewer that lost packets sends them: the last packet is resent, one
+            # far older than the history is counted as missed.
+            receiver = viewer.pc.getTransceivers()[0].receiver
+            ((ssrc, stream),) = receiver._RTCRtpReceiver__remote_streams.items()  # type: ignore[attr-defined]
+            await receiver._send_rtcp_nack(ssrc, [stream.max_seq, (stream.max_seq - 5000) % 65536])
+            deadline = time.monotonic() + 5
+            while "streamer_retransmissions_missed_total 1.0" not in (text := await metrics(url)):
+                assert time.monotonic() < deadline, "the NACK was not counted"
+                await asyncio.sleep(0.1)
+            assert "streamer_retransmissions_total 1.0" in text
+
             viewer.send({"type": "resize", "width": 200, "height": 150})
             surface = await viewer.wait_message("surface", timeout=10)
             assert (surface["width"], surface["height"]) == (200, 150)
