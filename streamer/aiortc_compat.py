@@ -7,6 +7,12 @@
   UTF-8 raises inside its SCTP receive loop, ending the association: one bad message would end the
   session. Such a message is handed on as bytes instead, which the protocol refuses like any
   other bad message (streamer/protocol.py).
+- `on_rtcp_feedback`: the viewer's REMB and receiver reports, read from the raw RTCP packets
+  before aiortc handles them; aiortc would only hand REMB to its own encoder, clamped to
+  0.5-3 Mb/s (streamer/bandwidth.py).
+- `keep_retransmissions`: aiortc keeps the last 128 packets for NACKs, 75 ms at 20 Mb/s; a
+  history sized by the ceiling bitrate replaces it, and each NACKed packet is counted, resent or
+  missed (no longer kept).
 - `zero_playout_delay`: aiortc knows only a fixed set of RTP header extensions. The playout-delay
   extension, with a delay of zero, tells the browser to show each frame as soon as it is decoded
   instead of holding it for its jitter buffer and render delay (docs/performance.md, latency).
@@ -14,21 +20,47 @@
 
 from __future__ import annotations
 
+import math
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpTransceiver
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtcrtpsender import RTCRtpSender
-from aiortc.rtp import HeaderExtensions, HeaderExtensionsMap, pack_header_extensions, unpack_header_extensions
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    AnyRtcpPacket,
+    HeaderExtensions,
+    HeaderExtensionsMap,
+    RtcpPsfbPacket,
+    RtcpRrPacket,
+    RtcpSrPacket,
+    RtpPacket,
+    pack_header_extensions,
+    unpack_header_extensions,
+    unpack_remb_fci,
+)
 from aiortc.sdp import SessionDescription
 
-__all__ = ["guard_text_messages", "on_keyframe_request", "zero_playout_delay"]
+from .bandwidth import Feedback, LossReport, Remb
+
+__all__ = [
+    "guard_text_messages",
+    "keep_retransmissions",
+    "on_keyframe_request",
+    "on_rtcp_feedback",
+    "zero_playout_delay",
+]
 
 PLAYOUT_DELAY = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
 ZERO_DELAY = b"\x00\x00\x00"  # 12 bits of minimum, 12 bits of maximum delay, in 10 ms units
 
 WEBRTC_STRING = 51  # the SCTP payload protocol identifier of a text message (RFC 8831)
+RTP_CLOCK = 90_000  # video's RTP clock: receiver-report jitter comes in its ticks
+HISTORY_SECONDS = 0.5  # of stream kept for retransmission, at the ceiling bitrate
+MIN_HISTORY = 128  # aiortc's own
+PACKET_BITS = 8 * 1000  # a video packet's payload, on the small side (aiortc's are up to about 1200 bytes)
 
 
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
@@ -61,6 +93,75 @@ def guard_text_messages(pc: RTCPeerConnection) -> None:
         await receive(stream_id, pp_id, data)
 
     transport._data_channel_receive = receive_guarded
+
+
+def on_rtcp_feedback(sender: RTCRtpSender, callback: Callable[[Feedback], None]) -> None:
+    """Call `callback` with each REMB and receiver-report block the viewer sends about `sender`'s
+    stream, before aiortc handles the packet."""
+    original = sender._handle_rtcp_packet
+
+    async def handle(packet: AnyRtcpPacket) -> None:
+        for feedback in _feedback(packet, sender._ssrc):
+            callback(feedback)
+        await original(packet)
+
+    sender._handle_rtcp_packet = handle  # type: ignore[method-assign]
+
+
+def _feedback(packet: AnyRtcpPacket, ssrc: int) -> list[Feedback]:
+    if isinstance(packet, RtcpRrPacket | RtcpSrPacket):
+        return [
+            LossReport(report.fraction_lost / 256, report.jitter / RTP_CLOCK)
+            for report in packet.reports
+            if report.ssrc == ssrc
+        ]
+    if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+        try:
+            bitrate, ssrcs = unpack_remb_fci(packet.fci)
+        except ValueError:  # an application-layer packet that is not REMB
+            return []
+        return [Remb(bitrate)] if ssrc in ssrcs else []
+    return []
+
+
+def keep_retransmissions(sender: RTCRtpSender, ceiling: int, counted: Callable[[bool], None]) -> int:
+    """Keep `HISTORY_SECONDS` of `sender`'s packets at `ceiling` b/s for NACKs (at least aiortc's
+    128), and call `counted(resent)` for each packet a NACK asks for. Returns the history's size."""
+    size = max(MIN_HISTORY, math.ceil(ceiling * HISTORY_SECONDS / PACKET_BITS))
+    history = _History(size)
+    sender._RTCRtpSender__rtp_history = history  # type: ignore[attr-defined]
+    original = sender._retransmit
+
+    async def retransmit(sequence_number: int) -> None:
+        history.wanted = sequence_number
+        counted(sequence_number in history.packets)
+        await original(sequence_number)  # reads `history.get` before its first await
+
+    sender._retransmit = retransmit  # type: ignore[method-assign]
+    return size
+
+
+class _History:
+    """Stands in for aiortc's history dict, which it indexes by sequence number modulo 128: packets
+    are kept by their own sequence number, the last `size` of them, and `get` answers for the
+    sequence number being retransmitted (`wanted`), whatever key aiortc passes."""
+
+    def __init__(self, size: int) -> None:
+        self.packets: dict[int, RtpPacket] = {}
+        self._order: deque[int] = deque()
+        self._size = size
+        self.wanted = -1
+
+    def __setitem__(self, key: int, packet: RtpPacket) -> None:
+        seq = packet.sequence_number
+        if seq not in self.packets:
+            self._order.append(seq)
+        self.packets[seq] = packet
+        while len(self._order) > self._size:
+            self.packets.pop(self._order.popleft(), None)
+
+    def get(self, key: int) -> RtpPacket | None:
+        return self.packets.get(self.wanted)
 
 
 class _PlayoutDelayMap(HeaderExtensionsMap):

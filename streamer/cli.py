@@ -99,7 +99,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--fps", type=options.FPS.number(float), default=30.0, help="frames per second (default 30)"
     )
     s.add_argument("--codec", choices=CODECS, default="h264", help="video codec (default h264)")
-    s.add_argument("--bitrate", type=parse_bitrate, default=4_000_000, help="target bitrate, e.g. 4M or 800k")
+    s.add_argument(
+        "--bitrate",
+        type=parse_bitrate,
+        default=4_000_000,
+        help="bitrate on a link that carries it, e.g. 4M or 800k: the ceiling a viewer's stream adapts under",
+    )
+    s.add_argument(
+        "--min-bitrate",
+        type=parse_bitrate,
+        default=500_000,
+        help="the floor: below it a viewer's stream lowers its frame rate, then its encoded size "
+        "(default 500k; never above --bitrate)",
+    )
+    s.add_argument(
+        "--no-adapt",
+        dest="adapt",
+        action="store_false",
+        help="send every viewer --bitrate at --fps and full size, whatever its link (still estimated)",
+    )
     s.add_argument(
         "--ice-server",
         action="append",
@@ -289,7 +307,13 @@ def worker_config(args: argparse.Namespace, component: Path, name: str) -> Worke
         size=args.size,
         # Viewers may resize the surface up to 1920x1080, or up to --size when that is larger.
         max_surface_size=(max(width, 1920), max(height, 1080)),
-        encoder=EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps),
+        encoder=EncoderSettings(
+            codec=args.codec,
+            bitrate=args.bitrate,
+            fps=args.fps,
+            min_bitrate=args.min_bitrate,
+            adapt=args.adapt,
+        ),
         limits=limits_from_args(args),
     )
 

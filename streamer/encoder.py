@@ -9,6 +9,12 @@ Colour: each frame's own (`gpu_host.Frame.colour`, BT.601 limited range for ever
 makes), 4:2:0. VP8 cannot say which matrix it uses and browsers assume BT.601; an H.264 stream
 that says nothing is decoded by Chromium as BT.709 (saturated red comes out (255, 24, 0)), so the
 H.264 stream carries the frame's colour in its VUI.
+
+The target follows the viewer's link (streamer/rate_control.py) through `retarget`. libx264 takes
+a new bitrate between frames, without a keyframe, when its VBV is set on the codec context
+(`maxrate`/`bufsize` options at the ceiling) rather than in x264-params; libvpx ignores a new
+bitrate on an open context, so VP8 reopens (a keyframe). A new frame rate or picture scale
+reopens either codec. Measured in docs/performance.md ("Changing the bitrate of an open encoder").
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from av.video.frame import PictureType
 
 from gpu_host.frame import BT601, Colour, Frame, frame_rate
 
-from .av_frame import yuv_frame
+from .av_frame import tag_colour, yuv_frame
 from .options import BITRATE, FPS
+from .rate_control import StreamTarget
 
 VideoPacket: TypeAlias = "av.Packet[Stream]"  # what aiortc's packetizers read
 
@@ -46,12 +53,25 @@ class EncoderSettings:
     h264_preset: str = "ultrafast"
     vp8_speed: int = 8  # libvpx cpu-used in realtime mode: 8 is its fastest
     threads: int = 0  # 0: the codec picks (all cores)
+    min_bitrate: int = 500_000  # the floor a viewer's link may take the bitrate down to (--min-bitrate)
+    adapt: bool = True  # follow the viewer's link (streamer/rate_control.py); False: a fixed bitrate
 
     def __post_init__(self) -> None:
         if self.codec not in CODECS:
             raise ValueError(f"unknown codec {self.codec!r} (expected one of: {', '.join(CODECS)})")
         BITRATE.check(self.bitrate, "bitrate (b/s)")
+        BITRATE.check(self.min_bitrate, "minimum bitrate (b/s)")
         FPS.check(self.fps, "fps")
+
+    @property
+    def floor(self) -> int:
+        """The floor, never above the ceiling (a low --bitrate lowers the default floor with it)."""
+        return min(self.min_bitrate, self.bitrate)
+
+    @property
+    def live_bitrate(self) -> bool:
+        """Whether the codec takes a new bitrate without reopening (measured: libx264 yes, libvpx no)."""
+        return self.codec == "h264"
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,8 @@ class VideoEncoder:
 
     def __init__(self, settings: EncoderSettings) -> None:
         self.settings = settings
+        self.target = StreamTarget(settings.bitrate, settings.fps, 1.0)  # what the codec is open with
+        self._wanted = self.target  # set from another thread by `retarget`, applied at the next frame
         self._codec: av.VideoCodecContext | None = None
         self._size = (0, 0)
         self._colour = BT601
@@ -89,14 +111,30 @@ class VideoEncoder:
         """Make the next frame a keyframe (a new viewer, or a PLI/FIR from one)."""
         self._keyframe_wanted = True
 
+    def retarget(self, target: StreamTarget) -> None:
+        """Encode at `target` from the next frame on (safe from another thread: one assignment)."""
+        self._wanted = target
+
     def encode(self, frame: Frame, timestamp: int) -> list[EncodedPacket]:
         """Encode one frame shown at `timestamp` (RTP 90 kHz units). I420 frames go in as they
         are; RGB ones are converted with their own colour (`Frame.i420`)."""
         picture = yuv_frame(frame)
-        padded = (picture.width, picture.height)
-        if padded != self._size or frame.colour != self._colour:
-            self._open(padded, frame.colour)
-        interval = max(1, round(self.settings.keyframe_interval * self.settings.fps))
+        wanted = self._wanted
+        size = scaled((picture.width, picture.height), wanted.scale)
+        if size != (picture.width, picture.height):
+            picture = tag_colour(picture.reformat(width=size[0], height=size[1]), frame.colour)
+        reopen = wanted.fps != self.target.fps or (
+            wanted.bitrate != self.target.bitrate and not self.settings.live_bitrate
+        )
+        if size != self._size or frame.colour != self._colour or reopen:
+            self.target = wanted
+            self._open(size, frame.colour)
+        else:
+            if wanted.bitrate != self.target.bitrate:
+                assert self._codec is not None
+                self._codec.bit_rate = wanted.bitrate  # libx264 reconfigures before the next frame
+            self.target = wanted
+        interval = max(1, round(self.settings.keyframe_interval * self.target.fps))
         if self._keyframe_wanted or self._index - self._last_keyframe >= interval:
             picture.pict_type = PictureType.I
             self._keyframe_wanted = False
@@ -106,7 +144,7 @@ class VideoEncoder:
         assert self._codec is not None
         packets = []
         for packet in self._codec.encode(picture):
-            packets.append(EncodedPacket(bytes(packet), timestamp, packet.is_keyframe, padded))
+            packets.append(EncodedPacket(bytes(packet), timestamp, packet.is_keyframe, size))
             self.keyframes += packet.is_keyframe
         self.frames += 1
         return packets
@@ -121,10 +159,11 @@ class VideoEncoder:
                 "tune": "zerolatency",
                 "profile": "baseline",
                 "forced-idr": "1",
-                "x264-params": (
-                    f"bframes=0:vbv-maxrate={s.bitrate // 1000}:vbv-bufsize={s.bitrate // 1000}"
-                    f":{colour.x264_params}"
-                ),
+                # The VBV on the context, not in x264-params: FFmpeg's wrapper then hands a new
+                # `bit_rate` to x264 between frames (with it in x264-params, a change is ignored).
+                "maxrate": str(s.bitrate),
+                "bufsize": str(s.bitrate),
+                "x264-params": f"bframes=0:{colour.x264_params}",
             }
         else:
             codec = av.CodecContext.create("libvpx", "w")
@@ -137,10 +176,10 @@ class VideoEncoder:
         assert isinstance(codec, av.VideoCodecContext)
         codec.width, codec.height = size
         codec.pix_fmt = "yuv420p"
-        rate = frame_rate(s.fps)
+        rate = frame_rate(self.target.fps)
         codec.framerate = rate
         codec.time_base = 1 / rate
-        codec.bit_rate = s.bitrate
+        codec.bit_rate = self.target.bitrate
         codec.gop_size = 10**6  # keyframes come from request_keyframe and the interval only
         codec.max_b_frames = 0
         codec.thread_count = s.threads
@@ -157,3 +196,10 @@ class VideoEncoder:
         if self._codec is not None:
             self._codec = None
             self._size = (0, 0)
+
+
+def scaled(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """`size` scaled by `scale` to even sides (4:2:0), at least 2x2; `size` itself at scale 1."""
+    if scale == 1.0:
+        return size
+    return tuple(max(2, round(side * scale / 2) * 2) for side in size)  # type: ignore[return-value]

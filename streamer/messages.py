@@ -1,7 +1,7 @@
 """What the server's main process and a session's stream task (streamer/stream_task.py) say to
 each other over the guest worker's pipe (gpu_host/worker.py).
 
-Main to worker: `Credit`, `Events`, `Keyframe`, `SetProbe`, and the worker's own `Stop`. Worker
+Main to worker: `Credit`, `Events`, `Keyframe`, `SetProbe`, `SetTarget`, and the worker's own `Stop`. Worker
 to main: `Started`, `EncodedFrame`, and at the end the worker's `TaskDone`, whose result is why
 the session ended. All small and picklable; frames travel encoded, never as pixels.
 """
@@ -14,6 +14,7 @@ from gpu_host.events import InputEvent
 from gpu_host.worker import Stop
 
 from .encoder import EncodedPacket
+from .rate_control import StreamTarget
 
 __all__ = [
     "CountObjects",
@@ -23,6 +24,7 @@ __all__ = [
     "Keyframe",
     "ObjectCounts",
     "SetProbe",
+    "SetTarget",
     "Started",
     "ToMain",
     "ToWorker",
@@ -56,6 +58,14 @@ class SetProbe:
 
 
 @dataclass(frozen=True)
+class SetTarget:
+    """Encode at this bitrate, frame rate and picture scale from the next frame on: the viewer's
+    link changed (streamer/rate_control.py decides, in the main process, from its RTCP)."""
+
+    target: StreamTarget
+
+
+@dataclass(frozen=True)
 class CountObjects:
     """Main to worker: report the worker's live wgpu objects (`ObjectCounts`), for leak checks."""
 
@@ -81,7 +91,8 @@ class EncodedFrame:
     guest_ms: float
     readback_ms: float
     encode_ms: float
+    surface: tuple[int, int] = (0, 0)  # the guest's surface: what pointer positions are in
 
 
-ToWorker = Credit | Events | Keyframe | SetProbe | CountObjects | Stop
+ToWorker = Credit | Events | Keyframe | SetProbe | SetTarget | CountObjects | Stop
 ToMain = Started | EncodedFrame | ObjectCounts

@@ -55,6 +55,46 @@ class Metrics:
             registry=r,
         )
         self.errors = Counter("streamer_errors", "Errors, by kind", ["kind"], registry=r)
+        # A viewer's link and what its stream is encoded at (streamer/adaptation.py), per session.
+        self.bandwidth_estimate = Gauge(
+            "streamer_bandwidth_estimate_bps",
+            "A viewer's available bandwidth estimated from its RTCP (REMB, loss); absent while unlimited",
+            ["session"],
+            registry=r,
+        )
+        self.video_bitrate = Gauge(
+            "streamer_video_bitrate_bps",
+            "The bitrate a viewer's stream is encoded at",
+            ["session"],
+            registry=r,
+        )
+        self.video_fps = Gauge(
+            "streamer_video_fps", "The frame rate a viewer's stream is sent at", ["session"], registry=r
+        )
+        self.video_width = Gauge(
+            "streamer_video_width", "The encoded picture's width", ["session"], registry=r
+        )
+        self.video_height = Gauge(
+            "streamer_video_height", "The encoded picture's height", ["session"], registry=r
+        )
+        self.viewer_loss = Gauge(
+            "streamer_viewer_loss_ratio",
+            "Packets lost, in the viewer's last receiver report",
+            ["session"],
+            registry=r,
+        )
+        self.retransmissions = Counter(
+            "streamer_retransmissions", "Packets resent because a viewer NACKed them", registry=r
+        )
+        self.retransmissions_missed = Counter(
+            "streamer_retransmissions_missed", "Packets a viewer NACKed that were no longer kept", registry=r
+        )
+        self.rate_changes = Counter(
+            "streamer_rate_changes",
+            "Changes of a stream's target, by what changed (bitrate, fps, size)",
+            ["what"],
+            registry=r,
+        )
 
     def count_frame(self, frame: EncodedFrame) -> None:
         """A frame from a worker: rendered, timed, and encoded when it has packets."""
@@ -64,6 +104,24 @@ class Metrics:
         self.encode_ms.observe(frame.encode_ms)
         if frame.packets:
             self.frames_encoded.inc()
+
+    def forget_session(self, session: str) -> None:
+        """Drop an ended session's per-session series."""
+        for gauge in self._per_session():
+            try:
+                gauge.remove(session)
+            except KeyError:
+                pass
+
+    def _per_session(self) -> tuple[Gauge, ...]:
+        return (
+            self.bandwidth_estimate,
+            self.video_bitrate,
+            self.video_fps,
+            self.video_width,
+            self.video_height,
+            self.viewer_loss,
+        )
 
     def exposition(self) -> bytes:
         """The Prometheus text format."""

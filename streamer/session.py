@@ -23,8 +23,16 @@ from aiortc.rtcrtpsender import RTCRtpSender
 
 from gpu_host.worker import AsyncGuestWorker, TaskDone, WorkerExited
 
-from .aiortc_compat import guard_text_messages, on_keyframe_request, zero_playout_delay
-from .messages import Credit, EncodedFrame, Events, Keyframe, SetProbe, Started
+from .adaptation import LinkAdapter
+from .aiortc_compat import (
+    guard_text_messages,
+    keep_retransmissions,
+    on_keyframe_request,
+    on_rtcp_feedback,
+    zero_playout_delay,
+)
+from .bandwidth import Feedback
+from .messages import Credit, EncodedFrame, Events, Keyframe, SetProbe, SetTarget, Started
 from .metrics import Metrics
 from .protocol import (
     Control,
@@ -119,7 +127,9 @@ class Session:
         self.ended_reason: str | None = None
         self.frames_sent = 0
         self.recent_frames: deque[tuple[float, EncodedFrame]] = deque(maxlen=1200)  # (arrival, timings)
-        self.size = worker_config.size
+        self.size = worker_config.size  # the encoded picture's
+        self.surface = worker_config.size  # the guest's surface: pointer positions are in its pixels
+        self.link = LinkAdapter(worker_config.encoder)  # the viewer's link: estimate, target, NACKs
         self._bucket = TokenBucket(limits.event_rate, limits.event_burst)
         self._last_heard = time.monotonic()
         self._last_frame = time.monotonic()
@@ -175,6 +185,8 @@ class Session:
             zero_playout_delay(transceiver, offer.sdp)
         sender = transceiver.sender
         on_keyframe_request(sender, self._keyframe_requested)
+        on_rtcp_feedback(sender, self._on_feedback)
+        keep_retransmissions(sender, self.worker_config.encoder.bitrate, self._retransmission)
         guard_text_messages(self.pc)
         self.pc.on("datachannel", self._on_datachannel)
         self.pc.on("connectionstatechange", self._on_connection_state)
@@ -206,6 +218,58 @@ class Session:
         self._owed = INITIAL_CREDIT
         self._watchdog = asyncio.create_task(self._watch(), name=f"session {self.id} watchdog")
         self.metrics.sessions_started.inc()
+
+    # --- the viewer's link (streamer/adaptation.py) -------------------------------------------------
+
+    def _on_feedback(self, feedback: Feedback) -> None:
+        """A REMB or receiver report: the estimate moves, and maybe the stream's target with it."""
+        if self._closing is not None:
+            return
+        before = self.link.target
+        target = self.link.feedback(feedback)
+        estimate = self.link.estimator.estimate
+        if estimate is not None:
+            self.metrics.bandwidth_estimate.labels(self.id).set(estimate)
+        self.metrics.viewer_loss.labels(self.id).set(self.link.estimator.fraction_lost)
+        if target is None:
+            return
+        for what, changed in (
+            ("bitrate", target.bitrate != before.bitrate),
+            ("fps", target.fps != before.fps),
+            ("size", target.scale != before.scale),
+        ):
+            if changed:
+                self.metrics.rate_changes.labels(what).inc()
+        self._show_target()
+        log.info("session %s: estimate %s b/s, now sending %s", self.id, estimate, target)
+        if self.worker is not None:  # a shared stream's encoding is not this viewer's to change
+            self.worker.send(SetTarget(target))
+
+    def _show_target(self) -> None:
+        target = self.link.target
+        self.metrics.video_bitrate.labels(self.id).set(target.bitrate)
+        self.metrics.video_fps.labels(self.id).set(target.fps)
+        self.metrics.video_width.labels(self.id).set(self.size[0])
+        self.metrics.video_height.labels(self.id).set(self.size[1])
+
+    def _retransmission(self, resent: bool) -> None:
+        self.link.retransmission(resent)
+        (self.metrics.retransmissions if resent else self.metrics.retransmissions_missed).inc()
+
+    def _report_stream(self) -> None:
+        """The `stream` message: what the link carries and what is sent (the stats overlay)."""
+        self._send("stream", **self.link.status(self.size))
+
+    def _frame_sizes(self, frame: EncodedFrame) -> None:
+        """Track the encoded size, and tell the viewer when the surface's changes."""
+        size = frame.packets[-1].size if frame.packets else self.size
+        if size != self.size:
+            self.size = size
+            self.metrics.video_width.labels(self.id).set(size[0])
+            self.metrics.video_height.labels(self.id).set(size[1])
+        if frame.surface != (0, 0) and frame.surface != self.surface:
+            self.surface = frame.surface
+            self._send("surface", width=frame.surface[0], height=frame.surface[1])
 
     def _keyframe_requested(self) -> None:
         if self.shared is not None:
@@ -354,7 +418,8 @@ class Session:
         self._last_frame = time.monotonic()
         for i, packet in enumerate(frame.packets):
             self.track.push(packet.to_av(), last_of_frame=i == len(frame.packets) - 1)
-            self.size = packet.size
+            self.link.sent(len(packet.data))
+        self._frame_sizes(frame)
 
     def _drop(self) -> None:
         self.frames_dropped += 1
@@ -381,7 +446,8 @@ class Session:
             self._owed -= 1
             for i, packet in enumerate(message.packets):
                 self.track.push(packet.to_av(), last_of_frame=i == len(message.packets) - 1)
-                self.size = packet.size
+                self.link.sent(len(packet.data))
+            self._frame_sizes(message)
         elif isinstance(message, Started):
             log.info("session %s: worker %s started", self.id, self.worker and self.worker.pid)
         elif isinstance(message, TaskDone | WorkerExited):
@@ -402,9 +468,12 @@ class Session:
             self._owed += 1
 
     async def _watch(self) -> None:
-        """End the session when the viewer falls silent or the worker stops producing frames."""
+        """End the session when the viewer falls silent or the worker stops producing frames; and
+        once a second, tell the viewer what its link carries (`stream`)."""
+        self._show_target()
         while True:
             await asyncio.sleep(1.0)
+            self._report_stream()
             now = time.monotonic()
             if self.channel is None and now - self._last_heard > self.limits.connect_timeout:
                 self.close(
@@ -450,6 +519,7 @@ class Session:
         try:
             await self._teardown(reason)
         finally:
+            self.metrics.forget_session(self.id)  # after the peer connection: no more RTCP
             self._on_closed(self)
             self.closed.set()
 

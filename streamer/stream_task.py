@@ -25,7 +25,17 @@ from gpu_host.worker import Stop, TaskChannel, TaskDone
 
 from .encoder import RTP_CLOCK, EncoderSettings, VideoEncoder
 from .marker import stamp_marker
-from .messages import CountObjects, Credit, EncodedFrame, Events, Keyframe, ObjectCounts, SetProbe, Started
+from .messages import (
+    CountObjects,
+    Credit,
+    EncodedFrame,
+    Events,
+    Keyframe,
+    ObjectCounts,
+    SetProbe,
+    SetTarget,
+    Started,
+)
 
 __all__ = ["StreamTask", "WorkerConfig"]
 
@@ -108,6 +118,9 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                         encoding.encoder.request_keyframe()
                     elif isinstance(message, SetProbe):
                         probe = message.enabled
+                    elif isinstance(message, SetTarget):
+                        encoding.encoder.retarget(message.target)  # applied at its next frame
+                        period = 1.0 / message.target.fps
                     elif isinstance(message, CountObjects):
                         conn.send(ObjectCounts(_object_counts()))
                     elif isinstance(message, Stop):
@@ -253,5 +266,13 @@ class EncodeThread:
             frame.release()
         encode_ms = (time.monotonic() - start) * 1e3
         self._conn.send(
-            EncodedFrame(tuple(packets), frame.index, seq, frame.guest_seconds * 1e3, readback_ms, encode_ms)
+            EncodedFrame(
+                tuple(packets),
+                frame.index,
+                seq,
+                frame.guest_seconds * 1e3,
+                readback_ms,
+                encode_ms,
+                (frame.width, frame.height),
+            )
         )

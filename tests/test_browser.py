@@ -243,7 +243,9 @@ def test_mapping_function_with_letterbox_and_pillarbox(serve: Serve, open_page: 
             const wide = {left: 0, top: 0, width: 600, height: 240};    // shown 320x240 at x=140
             return [m(210, 70, tall, 320, 240), m(410, 370, tall, 320, 240), m(210, 60, tall, 320, 240),
                     m(140, 0, wide, 320, 240), m(300, 120, wide, 320, 240), m(100, 120, wide, 320, 240),
-                    m(5, 5, tall, 0, 0)];
+                    m(5, 5, tall, 0, 0),
+                    // a 240x180 picture encoded from a 320x240 surface (a poor link): same places
+                    m(210, 70, tall, 240, 180, 320, 240), m(110, 145, tall, 240, 180, 320, 240)];
         }"""
     )
     assert mapped[0] == {"x": 160, "y": 0, "inside": True}
@@ -253,6 +255,8 @@ def test_mapping_function_with_letterbox_and_pillarbox(serve: Serve, open_page: 
     assert mapped[4] == {"x": 160, "y": 120, "inside": True}
     assert mapped[5] == {"x": 0, "y": 120, "inside": False}
     assert mapped[6] is None  # no video yet
+    assert mapped[7] == {"x": 160, "y": 0, "inside": True}
+    assert mapped[8] == {"x": 80, "y": 60, "inside": True}
 
 
 def test_key_names_follow_the_hello(serve: Serve, open_page: Open) -> None:

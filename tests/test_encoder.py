@@ -9,6 +9,7 @@ import pytest
 from gpu_host.frame import Frame, rgb_to_i420
 from streamer.encoder import EncodedPacket, EncoderSettings, VideoEncoder
 from streamer.marker import read_marker, stamp_marker
+from streamer.rate_control import StreamTarget
 
 ORANGE = (255, 102, 0)
 
@@ -104,3 +105,49 @@ def test_i420_frames_encode_without_conversion_and_carry_the_marker() -> None:
     (frame,) = decode("h264", [packet])
     assert read_marker(frame) == 0xA5A5
     assert np.all(np.abs(frame[60, 80].astype(int) - ORANGE) <= 6)
+
+
+def textured(width: int, height: int, index: int) -> Frame:
+    """A picture that takes every bit it is given: noise, scrolling."""
+    noise = np.random.default_rng(7).integers(0, 256, (height, width + 64, 3), dtype=np.uint8)
+    pixels = np.ascontiguousarray(noise[:, index % 64 : index % 64 + width])
+    return Frame(index, 0.0, pixels, size=(width, height))
+
+
+def bits_per_second(packets: list[EncodedPacket], fps: float) -> float:
+    return sum(len(p.data) for p in packets) * 8 * fps / len(packets)
+
+
+def test_h264_follows_a_new_bitrate_without_a_keyframe() -> None:
+    """libx264 takes a new bitrate between frames (docs/performance.md): the stream's rate drops
+    to the new target within a second, and no keyframe is spent on it."""
+    encoder = VideoEncoder(EncoderSettings(bitrate=2_000_000, fps=30, keyframe_interval=10))
+    before = [p for i in range(45) for p in encoder.encode(textured(320, 240, i), i)]
+    encoder.retarget(StreamTarget(500_000, 30, 1.0))
+    after = [p for i in range(45, 120) for p in encoder.encode(textured(320, 240, i), i)]
+    assert bits_per_second(before[15:], 30) > 1_600_000
+    assert bits_per_second(after[30:], 30) < 650_000
+    assert not any(p.keyframe for p in after)
+
+
+def test_vp8_reopens_for_a_new_bitrate_with_a_keyframe() -> None:
+    encoder = VideoEncoder(EncoderSettings(codec="vp8", bitrate=2_000_000, fps=30, keyframe_interval=10))
+    before = [p for i in range(30) for p in encoder.encode(textured(320, 240, i), i)]
+    encoder.retarget(StreamTarget(500_000, 30, 1.0))
+    after = [p for i in range(30, 90) for p in encoder.encode(textured(320, 240, i), i)]
+    assert after[0].keyframe and not any(p.keyframe for p in after[1:])
+    assert bits_per_second(after[15:], 30) < 0.5 * bits_per_second(before[10:], 30)
+
+
+@pytest.mark.parametrize("codec", ["h264", "vp8"])
+def test_a_scaled_target_encodes_a_smaller_picture(codec: str) -> None:
+    """The encoded picture shrinks (even sides), not the frame: it decodes at the scaled size."""
+    encoder = VideoEncoder(EncoderSettings(codec=codec))  # type: ignore[arg-type]
+    encoder.encode(picture(100, 60), 0)
+    encoder.retarget(StreamTarget(1_000_000, 15, 0.75))
+    packets = [p for i in range(1, 4) for p in encoder.encode(picture(100, 60, i), i)]
+    assert packets[0].keyframe and {p.size for p in packets} == {(76, 44)}
+    frames = decode(codec, packets)
+    assert frames[-1].shape == (44, 76, 3)
+    assert np.all(np.abs(frames[-1][22, 60].astype(int) - ORANGE) <= 8), frames[-1][22, 60]
+    assert encoder.target == StreamTarget(1_000_000, 15, 0.75)

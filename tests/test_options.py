@@ -26,6 +26,7 @@ CASES: list[tuple[list[list[str]], str, tuple[str, str], tuple[str, str]]] = [
     (BOTH, "--gpu-memory", ("1M", "1T"), ("1023K", "1025G")),
     ([SERVE], "--port", ("0", "65535"), ("-1", "65536")),
     ([SERVE], "--bitrate", ("10k", "200M"), ("9999", "200000001")),
+    ([SERVE], "--min-bitrate", ("10k", "200M"), ("9999", "200000001")),
     ([SERVE], "--max-sessions", ("1", "1024"), ("0", "1025")),
     ([SERVE], "--offers-per-minute", ("1", "10000"), ("0", "10001")),
     ([SERVE], "--sessions-per-address", ("1", "1024"), ("0", "1025")),

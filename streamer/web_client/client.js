@@ -37,6 +37,7 @@ const page = {
   reason: null, // why the session ended or was lost
   config: null,
   hello: null,
+  surface: null, // the guest's surface size ({width, height}): `hello`, then each `surface` message
   keys: new Map(),
   connection: null,
   sent: [], // the last input events sent, newest last (for tests)
@@ -146,6 +147,7 @@ function onMessage(connection, message) {
   switch (message.type) {
     case "hello":
       page.hello = message;
+      page.surface = { width: message.width, height: message.height };
       page.keys = keyTable(message.keys ?? []);
       if (message.role === "viewer") {
         // A viewer's link may watch, not drive: say so, and offer no control.
@@ -160,6 +162,12 @@ function onMessage(connection, message) {
       break;
     case "ended":
       setState("ended", message.reason);
+      break;
+    case "surface":
+      page.surface = { width: message.width, height: message.height };
+      break;
+    case "stream":
+      stats.noteStream(message);
       break;
     case "control":
       showControl(message);
@@ -194,7 +202,12 @@ function sendInput(event, domEvent) {
   if (page.sent.length > 100) page.sent.shift();
 }
 
-new InputCapture(stage, video, { send: sendInput, isShortcut: isStatsShortcut, keys: () => page.keys });
+new InputCapture(stage, video, {
+  send: sendInput,
+  isShortcut: isStatsShortcut,
+  keys: () => page.keys,
+  surface: () => page.surface,
+});
 
 // The shortcut works wherever focus is (it is never forwarded to the guest).
 window.addEventListener("keydown", (e) => {

@@ -5,17 +5,21 @@ const MOVE_INTERVAL_MS = 1000 / 120; // pointer moves are capped at 120/s: the s
 
 // Map a point in client (CSS) pixels to surface pixels through the displayed picture of a
 // `<video>` with object-fit: contain. `box` is the element's client rect, `width`/`height` the
-// video's intrinsic size. Returns {x, y, inside}; x/y are clamped to the picture.
-export function mapToSurface(clientX, clientY, box, width, height) {
+// video's intrinsic size, which places the picture; `surfaceWidth`/`surfaceHeight` the guest's
+// surface as the server says it is, which the position is given in. The server may encode a
+// smaller picture than the surface on a poor link (docs/design.md), so the two differ.
+// Returns {x, y, inside}; x/y are clamped to the picture.
+export function mapToSurface(clientX, clientY, box, width, height, surfaceWidth = width, surfaceHeight = height) {
   if (!(width > 0 && height > 0 && box.width > 0 && box.height > 0)) return null;
+  if (!(surfaceWidth > 0 && surfaceHeight > 0)) return null;
   const scale = Math.min(box.width / width, box.height / height);
   // The letterbox (or pillarbox) bars split evenly on both sides of the picture.
   const left = box.left + (box.width - width * scale) / 2;
   const top = box.top + (box.height - height * scale) / 2;
-  const x = (clientX - left) / scale;
-  const y = (clientY - top) / scale;
-  const inside = x >= 0 && y >= 0 && x < width && y < height;
-  return { x: clamp(x, 0, width), y: clamp(y, 0, height), inside };
+  const x = ((clientX - left) / (width * scale)) * surfaceWidth;
+  const y = ((clientY - top) / (height * scale)) * surfaceHeight;
+  const inside = x >= 0 && y >= 0 && x < surfaceWidth && y < surfaceHeight;
+  return { x: clamp(x, 0, surfaceWidth), y: clamp(y, 0, surfaceHeight), inside };
 }
 
 // UI Events `code` -> wasi:surface key name, built from the names the server accepts (the
@@ -41,13 +45,15 @@ function clamp(value, low, high) {
 
 // Listens on `stage` and calls `send(event, domEvent)` with each protocol event (without v/seq).
 // `isShortcut(domEvent)` claims keys for the page itself; those never reach the guest.
+// `surface()` is the guest's surface size the server sent ({width, height}), or null before it.
 export class InputCapture {
-  constructor(stage, video, { send, isShortcut, keys = () => new Map() }) {
+  constructor(stage, video, { send, isShortcut, keys = () => new Map(), surface = () => null }) {
     this.stage = stage;
     this.video = video;
     this.send = send;
     this.isShortcut = isShortcut;
     this.keys = keys;
+    this.surface = surface;
     this.buttons = 0; // pointer-downs sent whose pointer-up has not been sent yet
     this.swallowed = new Set(); // codes whose key-down was a page shortcut: drop their key-up too
     this.held = new Map(); // code -> key-down fields sent, for releasing on blur
@@ -69,9 +75,13 @@ export class InputCapture {
     s.addEventListener("blur", () => this.releaseAll());
   }
 
+  // Never by the video's size alone: it is the encoded picture's, which may be scaled down.
   map(e) {
     const v = this.video;
-    return mapToSurface(e.clientX, e.clientY, v.getBoundingClientRect(), v.videoWidth, v.videoHeight);
+    const surface = this.surface();
+    if (!surface) return null;
+    const box = v.getBoundingClientRect();
+    return mapToSurface(e.clientX, e.clientY, box, v.videoWidth, v.videoHeight, surface.width, surface.height);
   }
 
   pointerDown(e) {

@@ -28,6 +28,7 @@ export function emptyStats() {
     latencies: [],
     measured: [], // {type, seq, latency} of every event measured, in the order measured
     sentWhileProbing: {}, // input events sent while probing, by type
+    server: null, // the server's last `stream` message: its estimate of our link, what it sends
   };
 }
 
@@ -130,6 +131,11 @@ export class Stats {
     this.pending = still;
   }
 
+  // The server's view of our link (docs/protocol.md, `stream`), once a second.
+  noteStream(message) {
+    this.values.server = message;
+  }
+
   // A pong came back: the data channel's round trip, for contrast with the video path.
   notePong(rtt) {
     this.values.channelRtt = rtt;
@@ -168,5 +174,17 @@ export function formatStats(v) {
     "channel-rtt": ms(v.channelRtt),
     dropped: String(v.framesDropped),
     latency: ms(v.lastLatency),
+    ...formatServer(v.server),
+  };
+}
+
+// What the server sends us and why: its estimate of our link, its target, the retransmissions.
+function formatServer(s) {
+  const mbps = (x) => (x === null || x === undefined ? "–" : `${(x / 1e6).toFixed(2)} Mb/s`);
+  if (!s) return { estimate: "–", sending: "–", retransmits: "–" };
+  return {
+    estimate: s.estimate === null ? "unlimited" : mbps(s.estimate),
+    sending: `${mbps(s.bitrate)} · ${Number(s.fps).toFixed(0)} fps · ${s.width}×${s.height}`,
+    retransmits: `${s.retransmissions}${s.retransmissions_missed ? ` (${s.retransmissions_missed} too late)` : ""}`,
   };
 }
