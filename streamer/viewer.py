@@ -11,6 +11,7 @@ import asyncio
 import json
 import ssl as ssl_
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Self
 
@@ -44,6 +45,12 @@ class Viewer:
     answer_sdp: str = ""
     ssl: ssl_.SSLContext | None = None  # for an https URL whose certificate the system does not trust
     cookies: dict[str, str] = field(default_factory=dict)  # e.g. the access token's (--auth token)
+    # Rewrite the offer as sent and the answer as applied: tests route ICE through a relay that
+    # impairs the network (tests/netlink.py).
+    rewrite_offer: Callable[[str], str] | None = None
+    rewrite_answer: Callable[[str], str] | None = None
+    # Every frame's arrival time (time.monotonic()), however few frames `frames` keeps.
+    arrivals: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # loopback only, never public STUN
@@ -67,7 +74,8 @@ class Viewer:
     async def connect(self) -> None:
         self.pc.addTransceiver("video", direction="recvonly")
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        offer = {"sdp": self.pc.localDescription.sdp, "type": "offer"}
+        sdp = self.pc.localDescription.sdp
+        offer = {"sdp": self.rewrite_offer(sdp) if self.rewrite_offer else sdp, "type": "offer"}
         # A Cookie header, not aiohttp's cookie jar, which keeps no cookies for IP addresses.
         cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
         headers = {"Cookie": cookie} if cookie else {}
@@ -80,7 +88,8 @@ class Viewer:
             await self.pc.close()  # its ICE sockets are open already
             raise RuntimeError(f"offer refused ({response.status}): {body.get('error')}")
         self.answer_sdp = body["sdp"]
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=body["sdp"], type=body["type"]))
+        answer = self.rewrite_answer(body["sdp"]) if self.rewrite_answer else body["sdp"]
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type=body["type"]))
 
     def _on_open(self) -> None:
         self.channel_open.set()
@@ -103,10 +112,12 @@ class Viewer:
                 return
             assert isinstance(frame, av.VideoFrame)
             self.frames_received += 1
+            arrived = time.monotonic()
+            self.arrivals.append(arrived)
             self.frames.append(
                 ReceivedFrame(
                     np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8),
-                    time.monotonic(),
+                    arrived,
                     bool(frame.key_frame),
                 )
             )
