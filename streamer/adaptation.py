@@ -2,7 +2,8 @@
 figures `/metrics` and the page's stats overlay show (docs/protocol.md, `stream`).
 
 The estimate (streamer/bandwidth.py) and the decision (streamer/rate_control.py) are pure; this
-joins them to a session's encoder settings and counts what aiortc retransmitted for it.
+joins them to a session's encoder settings and decides, within a budget, what is resent on its
+NACKs (streamer/retransmission.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from .bandwidth import BandwidthEstimator, Feedback
 from .encoder import EncoderSettings
 from .rate_control import RateController, RatePolicy, StreamTarget
+from .retransmission import RetransmitBudget
 
 __all__ = ["LinkAdapter"]
 
@@ -31,8 +33,7 @@ class LinkAdapter:
             settings.bitrate, settings.floor, settings.fps, live_bitrate=settings.live_bitrate
         )
         self.controller = RateController(policy, clock)
-        self.retransmitted = 0  # packets resent on the viewer's NACKs
-        self.missed = 0  # packets a NACK asked for that were no longer kept
+        self.resends = RetransmitBudget(lambda: self.controller.target.bitrate, clock)
         self._clock = clock
         self._sent: deque[tuple[float, int]] = deque()  # (when, bytes) of packets handed to aiortc
         self._sent_bytes = 0
@@ -64,11 +65,9 @@ class LinkAdapter:
             return None
         return self.controller.update(self.estimator.estimate, limiting=self.estimator.limiting)
 
-    def retransmission(self, resent: bool) -> None:
-        if resent:
-            self.retransmitted += 1
-        else:
-            self.missed += 1
+    def retransmission(self, sequence_number: int, size: int | None) -> bool:
+        """Whether to resend a NACKed packet (`size` None: no longer kept)."""
+        return self.resends.decide(sequence_number, size)
 
     def status(self, encoded: tuple[int, int]) -> dict[str, object]:
         """The `stream` message's fields: what the viewer's link carries and what it is sent."""
@@ -82,7 +81,8 @@ class LinkAdapter:
             "sent": round(self.sent_rate),
             "loss": round(self.estimator.fraction_lost, 4),
             "jitter_ms": round(self.estimator.jitter * 1e3, 1),
-            "retransmissions": self.retransmitted,
-            "retransmissions_missed": self.missed,
+            "retransmissions": self.resends.resent,
+            "retransmissions_missed": self.resends.missed,
+            "retransmissions_limited": self.resends.limited,
             "adapt": self.enabled,
         }

@@ -11,8 +11,9 @@
   before aiortc handles them; aiortc would only hand REMB to its own encoder, clamped to
   0.5-3 Mb/s (streamer/bandwidth.py).
 - `keep_retransmissions`: aiortc keeps the last 128 packets for NACKs, 75 ms at 20 Mb/s; a
-  history sized by the ceiling bitrate replaces it, and each NACKed packet is counted, resent or
-  missed (no longer kept).
+  history sized by the ceiling bitrate replaces it, and the session decides whether each NACKed
+  packet is resent (aiortc resends whatever is asked, as often as asked: on a full link the
+  resends would crowd out the stream; streamer/retransmission.py).
 - `zero_playout_delay`: aiortc knows only a fixed set of RTP header extensions. The playout-delay
   extension, with a delay of zero, tells the browser to show each frame as soon as it is decoded
   instead of holding it for its jitter buffer and render delay (docs/performance.md, latency).
@@ -124,17 +125,22 @@ def _feedback(packet: AnyRtcpPacket, ssrc: int) -> list[Feedback]:
     return []
 
 
-def keep_retransmissions(sender: RTCRtpSender, ceiling: int, counted: Callable[[bool], None]) -> int:
+def keep_retransmissions(
+    sender: RTCRtpSender, ceiling: int, decide: Callable[[int, int | None], bool]
+) -> int:
     """Keep `HISTORY_SECONDS` of `sender`'s packets at `ceiling` b/s for NACKs (at least aiortc's
-    128), and call `counted(resent)` for each packet a NACK asks for. Returns the history's size."""
+    128). For each packet a NACK asks for, `decide(sequence_number, size)` (size None: no longer
+    kept) says whether to resend it. Returns the history's size."""
     size = max(MIN_HISTORY, math.ceil(ceiling * HISTORY_SECONDS / PACKET_BITS))
     history = _History(size)
     sender._RTCRtpSender__rtp_history = history  # type: ignore[attr-defined]
     original = sender._retransmit
 
     async def retransmit(sequence_number: int) -> None:
+        packet = history.packets.get(sequence_number)
+        if not decide(sequence_number, None if packet is None else len(packet.payload)):
+            return
         history.wanted = sequence_number
-        counted(sequence_number in history.packets)
         await original(sequence_number)  # reads `history.get` before its first await
 
     sender._retransmit = retransmit  # type: ignore[method-assign]

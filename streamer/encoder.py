@@ -35,6 +35,13 @@ from .rate_control import StreamTarget
 
 VideoPacket: TypeAlias = "av.Packet[Stream]"  # what aiortc's packetizers read
 
+# The H.264 VBV: its buffer holds this many seconds at its rate, which bounds a keyframe (about
+# 26 KB at 1.3 Mb/s, 720p) under what a bottleneck's queue takes (docs/design.md, "Adapting to the
+# network"). A bitrate is changed in place down to VBV_REOPEN_BELOW of the rate the codec was
+# opened with; further down, or above it, the codec reopens (a keyframe) with the new rate.
+VBV_SECONDS = 0.25
+VBV_REOPEN_BELOW = 0.7
+
 __all__ = ["CODECS", "EncodedPacket", "EncoderSettings", "VideoEncoder"]
 
 Codec = Literal["h264", "vp8"]
@@ -104,6 +111,7 @@ class VideoEncoder:
         self._index = 0
         self._last_keyframe = -(10**9)
         self._keyframe_wanted = True
+        self._vbv_rate = settings.bitrate  # H.264: the rate limit the codec was opened with
         self.frames = 0
         self.keyframes = 0
 
@@ -124,7 +132,8 @@ class VideoEncoder:
         if size != (picture.width, picture.height):
             picture = tag_colour(picture.reformat(width=size[0], height=size[1]), frame.colour)
         reopen = wanted.fps != self.target.fps or (
-            wanted.bitrate != self.target.bitrate and not self.settings.live_bitrate
+            wanted.bitrate != self.target.bitrate
+            and not (self.settings.live_bitrate and self._vbv_fits(wanted.bitrate))
         )
         if size != self._size or frame.colour != self._colour or reopen:
             self.target = wanted
@@ -149,9 +158,16 @@ class VideoEncoder:
         self.frames += 1
         return packets
 
+    def _vbv_fits(self, bitrate: int) -> bool:
+        """Whether `bitrate` can be set in place: within the VBV the codec was opened with. Below
+        `VBV_REOPEN_BELOW` of it the VBV's buffer would still let a keyframe take as many bytes
+        as at the old rate, which a link that made us step down may not hold."""
+        return VBV_REOPEN_BELOW * self._vbv_rate <= bitrate <= self._vbv_rate
+
     def _open(self, size: tuple[int, int], colour: Colour) -> None:
         self.close()
         s = self.settings
+        self._vbv_rate = self.target.bitrate
         if s.codec == "h264":
             codec = av.CodecContext.create("libx264", "w")
             codec.options = {
@@ -161,8 +177,9 @@ class VideoEncoder:
                 "forced-idr": "1",
                 # The VBV on the context, not in x264-params: FFmpeg's wrapper then hands a new
                 # `bit_rate` to x264 between frames (with it in x264-params, a change is ignored).
-                "maxrate": str(s.bitrate),
-                "bufsize": str(s.bitrate),
+                # Its buffer bounds a frame's size: a keyframe must fit a bottleneck's queue.
+                "maxrate": str(self._vbv_rate),
+                "bufsize": str(round(self._vbv_rate * VBV_SECONDS)),
                 "x264-params": f"bframes=0:{colour.x264_params}",
             }
         else:

@@ -84,10 +84,11 @@ class Metrics:
             registry=r,
         )
         self.retransmissions = Counter(
-            "streamer_retransmissions", "Packets resent because a viewer NACKed them", registry=r
-        )
-        self.retransmissions_missed = Counter(
-            "streamer_retransmissions_missed", "Packets a viewer NACKed that were no longer kept", registry=r
+            "streamer_retransmissions",
+            "Packets viewers NACKed, by outcome: resent, missed (no longer kept), limited (over the"
+            " resend budget, streamer/retransmission.py)",
+            ["outcome"],
+            registry=r,
         )
         self.rate_changes = Counter(
             "streamer_rate_changes",

@@ -57,6 +57,7 @@ MIME_TYPES = {"h264": "video/H264", "vp8": "video/VP8"}
 CHANNEL_LABEL = "input"  # the one data channel a viewer opens (docs/protocol.md)
 MIN_MESSAGE_SIZE = 1024  # a peer whose data channel takes less cannot get `ended` or `error`
 INITIAL_CREDIT = 2  # frames the worker may render ahead of the viewer taking them
+REPAIR_INTERVAL = 1.0  # seconds: at most one keyframe this often for packets not resent
 
 
 class OfferError(ValueError):
@@ -151,6 +152,7 @@ class Session:
         self.frames_dropped = 0  # shared mode: frames this viewer was too far behind to take
         self._skipping = False  # shared mode: dropping frames until the next keyframe
         self._counted = False  # counted in the sessions gauge
+        self._repaired_at = -1e9  # when a packet not resent last brought a keyframe
 
     # --- signalling -------------------------------------------------------------------------------
 
@@ -252,9 +254,17 @@ class Session:
         self.metrics.video_width.labels(self.id).set(self.size[0])
         self.metrics.video_height.labels(self.id).set(self.size[1])
 
-    def _retransmission(self, resent: bool) -> None:
-        self.link.retransmission(resent)
-        (self.metrics.retransmissions if resent else self.metrics.retransmissions_missed).inc()
+    def _retransmission(self, sequence_number: int, size: int | None) -> bool:
+        resend = self.link.retransmission(sequence_number, size)
+        outcome = "resent" if resend else "missed" if size is None else "limited"
+        self.metrics.retransmissions.labels(outcome).inc()
+        now = time.monotonic()
+        if not resend and now - self._repaired_at >= REPAIR_INTERVAL:
+            # A packet the viewer will not get: its picture is broken until the next keyframe,
+            # so send one now rather than wait for the viewer to ask (some ask late).
+            self._repaired_at = now
+            self._keyframe_requested()
+        return resend
 
     def _report_stream(self) -> None:
         """The `stream` message: what the link carries and what is sent (the stats overlay)."""

@@ -83,6 +83,9 @@ class LinkCounts:
     # (time.monotonic() when sent on, payload bytes) of every datagram forwarded: received bitrate
     # over time, comparable with the aiortc viewer's frame arrival times.
     sent: list[tuple[float, int]] = field(default_factory=list)
+    # (time.monotonic() when it came in, payload bytes) of every datagram given to this direction,
+    # dropped or not: what the sender offered, which is what adaptation must bring under a cap.
+    offered: list[tuple[float, int]] = field(default_factory=list)
 
     @property
     def dropped(self) -> int:
@@ -108,6 +111,7 @@ class Link:
 
     def push(self, data: bytes, to: Address | None, via: asyncio.DatagramTransport | None) -> None:
         """A datagram to send on to `to` through `via` (None: nowhere known yet, dropped)."""
+        self.counts.offered.append((time.monotonic(), len(data)))
         if to is None or via is None:
             self.counts.unroutable += 1
             return

@@ -92,18 +92,19 @@ def test_the_viewers_remb_is_the_estimate_and_metrics_and_the_page_show_it() -> 
                 series(text, "streamer_video_width")[session],
                 series(text, "streamer_video_height")[session],
             ) == SIZE
-            assert "streamer_retransmissions_total 0.0" in text
+            assert 'streamer_retransmissions_total{outcome="resent"}' not in text
 
             # NACKs, as a viewer that lost packets sends them: the last packet is resent, one
             # far older than the history is counted as missed.
             receiver = viewer.pc.getTransceivers()[0].receiver
             ((ssrc, stream),) = receiver._RTCRtpReceiver__remote_streams.items()  # type: ignore[attr-defined]
-            await receiver._send_rtcp_nack(ssrc, [stream.max_seq, (stream.max_seq - 5000) % 65536])
+            # (sorted: aiortc packs a NACK list in ascending order)
+            await receiver._send_rtcp_nack(ssrc, sorted([stream.max_seq, (stream.max_seq - 5000) % 65536]))
             deadline = time.monotonic() + 5
-            while "streamer_retransmissions_missed_total 1.0" not in (text := await metrics(url)):
+            while 'streamer_retransmissions_total{outcome="missed"} 1.0' not in (text := await metrics(url)):
                 assert time.monotonic() < deadline, "the NACK was not counted"
                 await asyncio.sleep(0.1)
-            assert "streamer_retransmissions_total 1.0" in text
+            assert 'streamer_retransmissions_total{outcome="resent"} 1.0' in text
 
             viewer.send({"type": "resize", "width": 200, "height": 150})
             surface = await viewer.wait_message("surface", timeout=10)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from gpu_host.frame import Frame, rgb_to_i420
-from streamer.encoder import EncodedPacket, EncoderSettings, VideoEncoder
+from streamer.encoder import VBV_SECONDS, EncodedPacket, EncoderSettings, VideoEncoder
 from streamer.marker import read_marker, stamp_marker
 from streamer.rate_control import StreamTarget
 
@@ -119,15 +119,29 @@ def bits_per_second(packets: list[EncodedPacket], fps: float) -> float:
 
 
 def test_h264_follows_a_new_bitrate_without_a_keyframe() -> None:
-    """libx264 takes a new bitrate between frames (docs/performance.md): the stream's rate drops
-    to the new target within a second, and no keyframe is spent on it."""
+    """libx264 takes a new bitrate between frames (docs/performance.md): within the VBV it was
+    opened with, the stream's rate drops to the new target within a second, and no keyframe is
+    spent on it."""
     encoder = VideoEncoder(EncoderSettings(bitrate=2_000_000, fps=30, keyframe_interval=10))
     before = [p for i in range(45) for p in encoder.encode(textured(320, 240, i), i)]
-    encoder.retarget(StreamTarget(500_000, 30, 1.0))
+    encoder.retarget(StreamTarget(1_500_000, 30, 1.0))
     after = [p for i in range(45, 120) for p in encoder.encode(textured(320, 240, i), i)]
     assert bits_per_second(before[15:], 30) > 1_600_000
-    assert bits_per_second(after[30:], 30) < 650_000
+    assert bits_per_second(after[30:], 30) < 1_600_000
     assert not any(p.keyframe for p in after)
+
+
+def test_h264_steps_far_down_with_one_keyframe_that_fits_the_new_rate() -> None:
+    """Far below the rate it was opened with, the codec reopens: one keyframe, no bigger than
+    the new rate's VBV buffer (a quarter second of it), which a slow link's queue can take."""
+    encoder = VideoEncoder(EncoderSettings(bitrate=2_000_000, fps=30, keyframe_interval=10))
+    for i in range(30):
+        encoder.encode(textured(320, 240, i), i)
+    encoder.retarget(StreamTarget(500_000, 30, 1.0))
+    after = [p for i in range(30, 90) for p in encoder.encode(textured(320, 240, i), i)]
+    assert after[0].keyframe and not any(p.keyframe for p in after[1:])
+    assert len(after[0].data) <= 500_000 / 8 * VBV_SECONDS * 1.1
+    assert bits_per_second(after[15:], 30) < 650_000
 
 
 def test_vp8_reopens_for_a_new_bitrate_with_a_keyframe() -> None:

@@ -185,6 +185,9 @@ function formatServer(s) {
   return {
     estimate: s.estimate === null ? "unlimited" : mbps(s.estimate),
     sending: `${mbps(s.bitrate)} · ${Number(s.fps).toFixed(0)} fps · ${s.width}×${s.height}`,
-    retransmits: `${s.retransmissions}${s.retransmissions_missed ? ` (${s.retransmissions_missed} too late)` : ""}`,
+    retransmits:
+      `${s.retransmissions}` +
+      (s.retransmissions_missed ? `, ${s.retransmissions_missed} too late` : "") +
+      (s.retransmissions_limited ? `, ${s.retransmissions_limited} over budget` : ""),
   };
 }
