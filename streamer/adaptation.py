@@ -1,8 +1,9 @@
 """One viewer's link in the main process: its RTCP feedback in, its stream's target out, and the
 figures `/metrics` and the page's stats overlay show (docs/protocol.md, `stream`).
 
-The estimate (streamer/bandwidth.py) and the decision (streamer/rate_control.py) are pure; this
-joins them to a session's encoder settings and counts what aiortc retransmitted for it.
+The estimate (streamer/bandwidth.py) and the decision (streamer/rate_control.py, or
+streamer/levels.py for a viewer of a shared stream's levels) are pure; this joins them to a
+session's encoder settings and counts what aiortc retransmitted for it.
 """
 
 from __future__ import annotations
@@ -13,24 +14,35 @@ from collections.abc import Callable
 
 from .bandwidth import BandwidthEstimator, Feedback
 from .encoder import EncoderSettings
+from .levels import LevelChooser
 from .rate_control import RateController, RatePolicy, StreamTarget
 
-__all__ = ["LinkAdapter"]
+__all__ = ["LinkAdapter", "rate_policy"]
 
 SENT_WINDOW = 1.0  # seconds of sent bytes the sent rate is measured over (a receiver's window too)
 
 
+def rate_policy(settings: EncoderSettings) -> RatePolicy:
+    """The policy a stream encoded with `settings` adapts under."""
+    return RatePolicy(settings.bitrate, settings.floor, settings.fps, live_bitrate=settings.live_bitrate)
+
+
 class LinkAdapter:
     """Follows one viewer's link. With `settings.adapt` off it still estimates and counts, but the
-    target stays at the ceiling."""
+    target stays at the ceiling. `levels`: the viewer watches a shared stream encoded at these
+    (streamer/levels.py), and its target is the one that fits its link."""
 
-    def __init__(self, settings: EncoderSettings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: EncoderSettings,
+        clock: Callable[[], float] = time.monotonic,
+        levels: tuple[StreamTarget, ...] | None = None,
+    ) -> None:
         self.enabled = settings.adapt
         self.estimator = BandwidthEstimator(settings.bitrate)
-        policy = RatePolicy(
-            settings.bitrate, settings.floor, settings.fps, live_bitrate=settings.live_bitrate
-        )
+        policy = rate_policy(settings)
         self.controller = RateController(policy, clock)
+        self.chooser = LevelChooser(policy, levels, clock) if levels else None
         self.retransmitted = 0  # packets resent on the viewer's NACKs
         self.missed = 0  # packets a NACK asked for that were no longer kept
         self._clock = clock
@@ -39,7 +51,12 @@ class LinkAdapter:
 
     @property
     def target(self) -> StreamTarget:
-        return self.controller.target
+        return self.controller.target if self.chooser is None else self.chooser.target
+
+    @property
+    def level(self) -> int:
+        """The shared stream's level that fits the link (0 for a private stream)."""
+        return 0 if self.chooser is None else self.chooser.level
 
     def sent(self, size: int) -> None:
         """A packet of `size` bytes went to the viewer's sender."""
@@ -62,7 +79,10 @@ class LinkAdapter:
         self.estimator.observe(feedback, sending=self.sent_rate)
         if not self.enabled:
             return None
-        return self.controller.update(self.estimator.estimate, limiting=self.estimator.limiting)
+        estimate, limiting = self.estimator.estimate, self.estimator.limiting
+        if self.chooser is not None:
+            return None if self.chooser.update(estimate, limiting) is None else self.chooser.target
+        return self.controller.update(estimate, limiting=limiting)
 
     def retransmission(self, resent: bool) -> None:
         if resent:
@@ -70,9 +90,10 @@ class LinkAdapter:
         else:
             self.missed += 1
 
-    def status(self, encoded: tuple[int, int]) -> dict[str, object]:
-        """The `stream` message's fields: what the viewer's link carries and what it is sent."""
-        target = self.target
+    def status(self, encoded: tuple[int, int], target: StreamTarget | None = None) -> dict[str, object]:
+        """The `stream` message's fields: what the viewer's link carries and what it is sent
+        (`target`: what it is sent, when not yet its own target, as while a level switch waits)."""
+        target = target or self.target
         return {
             "estimate": self.estimator.estimate,
             "bitrate": target.bitrate,
