@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from .bandwidth import BandwidthEstimator, Feedback
+from .bandwidth import REMB_LIMITING, BandwidthEstimator, Feedback, Remb
 from .encoder import EncoderSettings
 from .levels import LevelChooser
 from .rate_control import RateController, RatePolicy, StreamTarget
@@ -20,6 +20,35 @@ from .rate_control import RateController, RatePolicy, StreamTarget
 __all__ = ["LinkAdapter", "rate_policy"]
 
 SENT_WINDOW = 1.0  # seconds of sent bytes the sent rate is measured over (a receiver's window too)
+# A shared stream's level is compared with what was sent over longer: its rate is fixed, so only a
+# keyframe makes it burst, and a burst (forced ones come whenever a viewer joins) must not read as
+# a full link while the REMB catches up with it (streamer/levels.py).
+LEVEL_WINDOW = 4.0
+
+
+class SentRate:
+    """Bits per second handed to a viewer's sender over the last `window` seconds."""
+
+    def __init__(self, window: float, clock: Callable[[], float]) -> None:
+        self.window = window
+        self._clock = clock
+        self._sent: deque[tuple[float, int]] = deque()  # (when, bytes)
+        self._bytes = 0
+
+    def add(self, size: int) -> None:
+        self._sent.append((self._clock(), size))
+        self._bytes += size
+        self._expire()
+
+    @property
+    def rate(self) -> float:
+        self._expire()
+        return self._bytes * 8 / self.window
+
+    def _expire(self) -> None:
+        start = self._clock() - self.window
+        while self._sent and self._sent[0][0] < start:
+            self._bytes -= self._sent.popleft()[1]
 
 
 def rate_policy(settings: EncoderSettings) -> RatePolicy:
@@ -45,9 +74,9 @@ class LinkAdapter:
         self.chooser = LevelChooser(policy, levels, clock) if levels else None
         self.retransmitted = 0  # packets resent on the viewer's NACKs
         self.missed = 0  # packets a NACK asked for that were no longer kept
-        self._clock = clock
-        self._sent: deque[tuple[float, int]] = deque()  # (when, bytes) of packets handed to aiortc
-        self._sent_bytes = 0
+        self._sent = SentRate(SENT_WINDOW, clock)
+        self._sent_long = SentRate(LEVEL_WINDOW, clock)
+        self._remb_rising = False  # the last REMB was above the one before
 
     @property
     def target(self) -> StreamTarget:
@@ -60,29 +89,37 @@ class LinkAdapter:
 
     def sent(self, size: int) -> None:
         """A packet of `size` bytes went to the viewer's sender."""
-        now = self._clock()
-        self._sent.append((now, size))
-        self._sent_bytes += size
-        while self._sent and self._sent[0][0] < now - SENT_WINDOW:
-            self._sent_bytes -= self._sent.popleft()[1]
+        self._sent.add(size)
+        self._sent_long.add(size)
 
     @property
     def sent_rate(self) -> float:
         """Bits per second sent over the last `SENT_WINDOW`."""
-        now = self._clock()
-        while self._sent and self._sent[0][0] < now - SENT_WINDOW:
-            self._sent_bytes -= self._sent.popleft()[1]
-        return self._sent_bytes * 8 / SENT_WINDOW
+        return self._sent.rate
 
     def feedback(self, feedback: Feedback) -> StreamTarget | None:
         """Take one REMB or receiver report; the stream's new target when it calls for one."""
+        if isinstance(feedback, Remb):
+            last = self.estimator.remb
+            self._remb_rising = last is None or feedback.bitrate > last  # the first: still learning
         self.estimator.observe(feedback, sending=self.sent_rate)
         if not self.enabled:
             return None
         estimate, limiting = self.estimator.estimate, self.estimator.limiting
         if self.chooser is not None:
-            return None if self.chooser.update(estimate, limiting) is None else self.chooser.target
+            return None if self.chooser.update(estimate, self._level_full()) is None else self.chooser.target
         return self.controller.update(estimate, limiting=limiting)
+
+    def _level_full(self) -> bool:
+        """Whether the link is shown full for a shared stream's level: heavy loss, or a REMB under
+        what the level sent (over `LEVEL_WINDOW`) that is not rising. A receiver's estimator
+        starts from what it first received and climbs from there (aiortc's by 1 kb/s a report on
+        a still picture's few kb/s), so a climbing REMB under a level is a receiver still
+        learning the link; one cut by an overuse falls."""
+        e = self.estimator
+        if e.loss_bound is not None:
+            return True
+        return e.remb is not None and not self._remb_rising and e.remb < REMB_LIMITING * self._sent_long.rate
 
     def retransmission(self, resent: bool) -> None:
         if resent:

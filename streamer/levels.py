@@ -14,9 +14,13 @@ the private streams' policy (streamer/rate_control.py), so one ladder exists:
   read back for the others, and lowering the bitrate is what makes a level fit a link.
 
 The choice follows the rungs' rules: a viewer moves down once its budget is below its level's
-bitrate (while the link is shown full), at most once per `REOPEN_DOWN`, straight to the level that
-fits; it moves up one level once the budget has held 25% above the upper level's bitrate for
-`REOPEN_UP`. Each move costs a keyframe on the level it moves to.
+bitrate while the link is shown full, at most once per `REOPEN_DOWN`, straight to the level that
+fits. It moves up one level once the budget has held 25% above the upper level's bitrate for
+`REOPEN_UP`, or once the link has not been shown full for that long: a level sends at most its
+bitrate, and a receiver's REMB never runs far ahead of what it receives (streamer/bandwidth.py),
+so a link with room shows it only by carrying more. A try up that the link cannot carry comes back
+down; each such failure doubles the wait before the next try (up to `MAX_UP_WAIT`). Each move
+costs a keyframe on the level it moves to.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from collections.abc import Callable
 from .rate_control import REOPEN_DOWN, REOPEN_UP, RatePolicy, StreamTarget
 
 __all__ = ["LevelChooser", "ladder", "level_for"]
+
+MAX_UP_WAIT = 60.0  # seconds: the longest wait before trying a level up again
 
 
 def ladder(policy: RatePolicy, count: int) -> tuple[StreamTarget, ...]:
@@ -70,6 +76,8 @@ class LevelChooser:
         self._clock = clock
         self._changed = clock()
         self._up_since: float | None = None
+        self._up_wait = REOPEN_UP  # doubled by each try up that failed
+        self._tried_up = -1e9  # when the viewer last moved up
 
     @property
     def target(self) -> StreamTarget:
@@ -87,12 +95,18 @@ class LevelChooser:
         since = now - self._changed
         if budget < current and self.level < len(self.levels) - 1:
             self._up_since = None
-            return self._move(level_for(self.levels, budget), now) if since >= REOPEN_DOWN else None
-        if self.level > 0 and budget >= self.levels[self.level - 1].bitrate * p.up_margin:
+            if since < REOPEN_DOWN:
+                return None
+            if now - self._tried_up < 2 * self._up_wait:  # the last try up did not hold
+                self._up_wait = min(2 * self._up_wait, MAX_UP_WAIT)
+            return self._move(level_for(self.levels, budget), now)
+        room = not limiting or budget >= self.levels[max(0, self.level - 1)].bitrate * p.up_margin
+        if self.level > 0 and room:
             if self._up_since is None:
                 self._up_since = now
-            if now - self._up_since >= REOPEN_UP and since >= REOPEN_UP:
+            if now - self._up_since >= self._up_wait and since >= REOPEN_UP:
                 self._up_since = now
+                self._tried_up = now
                 return self._move(self.level - 1, now)
         else:
             self._up_since = None
@@ -101,4 +115,6 @@ class LevelChooser:
     def _move(self, level: int, now: float) -> int:
         self.level = level
         self._changed = now
+        if level == 0:
+            self._up_wait = REOPEN_UP
         return level
