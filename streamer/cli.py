@@ -208,6 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="viewers of the shared stream at once (default 50)",
     )
     k.add_argument(
+        "--levels",
+        type=options.LEVELS.number(int),
+        default=3,
+        metavar="N",
+        help="encode the shared stream at N quality levels, --bitrate at full size down to "
+        "--min-bitrate at half size; each viewer gets the one its link carries (default 3; 1: one encode)",
+    )
+    k.add_argument(
         "--control-idle",
         type=options.IDLE_SECONDS.number(float),
         default=60.0,
@@ -334,7 +342,10 @@ def serve_config(args: argparse.Namespace, worker: WorkerConfig) -> ServeConfig:
         keyfile=args.keyfile,
         record_dir=args.record,
         shared=SharedSettings(
-            control_idle=args.control_idle, restart_on_exit=args.restart_on_exit, idle_reset=args.idle_reset
+            control_idle=args.control_idle,
+            restart_on_exit=args.restart_on_exit,
+            idle_reset=args.idle_reset,
+            levels=args.levels,
         )
         if args.shared
         else None,

@@ -47,7 +47,10 @@ class Events:
 
 @dataclass(frozen=True)
 class Keyframe:
-    """A viewer joined or lost pictures (PLI/FIR): make the next frame a keyframe."""
+    """A viewer joined, lost pictures (PLI/FIR) or switches level: make the next frame a keyframe,
+    at one level of a shared stream (streamer/levels.py) or at every level (None)."""
+
+    level: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class EncodedFrame:
     readback_ms: float
     encode_ms: float
     surface: tuple[int, int] = (0, 0)  # the guest's surface: what pointer positions are in
+    level: int = 0  # a shared stream's quality level (streamer/levels.py); one message per level
 
 
 ToWorker = Credit | Events | Keyframe | SetProbe | SetTarget | CountObjects | Stop

@@ -24,7 +24,16 @@ class Metrics:
             "streamer_sessions_ended", "Sessions ended, by cause", ["cause"], registry=r
         )
         self.frames_rendered = Counter("streamer_frames_rendered", "Frames rendered by guests", registry=r)
-        self.frames_encoded = Counter("streamer_frames_encoded", "Frames encoded into packets", registry=r)
+        self.frames_encoded = Counter(
+            "streamer_frames_encoded", "Frames encoded into packets (once, whatever their levels)", registry=r
+        )
+        # A shared stream's quality levels (streamer/levels.py): encodes are fps x levels.
+        self.level_encodes = Counter(
+            "streamer_level_encodes", "Encodes of a frame, by quality level (0: full)", ["level"], registry=r
+        )
+        self.level_viewers = Gauge(
+            "streamer_level_viewers", "Viewers of a shared stream per quality level", ["level"], registry=r
+        )
         self.frames_dropped = Counter(
             "streamer_frames_dropped", "Shared frames a viewer was too far behind to take", registry=r
         )
@@ -98,11 +107,16 @@ class Metrics:
         )
 
     def count_frame(self, frame: EncodedFrame) -> None:
-        """A frame from a worker: rendered, timed, and encoded when it has packets."""
+        """A frame from a worker: rendered, timed, and encoded when it has packets. A frame comes
+        once per level of a shared stream: rendered and read back once (level 0), encoded at each."""
+        self.encode_ms.observe(frame.encode_ms)
+        if frame.packets:
+            self.level_encodes.labels(str(frame.level)).inc()
+        if frame.level != 0:
+            return
         self.frames_rendered.inc()
         self.guest_ms.observe(frame.guest_ms)
         self.readback_ms.observe(frame.readback_ms)
-        self.encode_ms.observe(frame.encode_ms)
         if frame.packets:
             self.frames_encoded.inc()
 

@@ -20,6 +20,7 @@ __all__ = [
     "GPU_MEMORY",
     "IDLE_SECONDS",
     "KEYINT",
+    "LEVELS",
     "MAX_SESSIONS",
     "MEMORY",
     "OFFERS_PER_MINUTE",
@@ -82,6 +83,7 @@ SIDE = Bound(1, 8192)  # a surface's width or height, in pixels
 BITRATE = Bound(10_000, 200_000_000)  # bits per second
 PORT = Bound(0, 65_535)  # 0: any free port
 MAX_SESSIONS = Bound(1, 1024)
+LEVELS = Bound(1, 5)  # --levels: a shared stream's quality levels, each an encode of every frame
 OFFERS_PER_MINUTE = Bound(1, 10_000)  # per client address
 SESSIONS_PER_ADDRESS = Bound(1, 1024)
 SEED = Bound(0, 2**63 - 1)

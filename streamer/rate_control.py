@@ -21,8 +21,8 @@ the network"). The policy:
   so it waits 3 s after the last change going down.
 - A rung comes back once the budget has stayed 25% above the upper rung's floor for 5 s.
 
-`RatePolicy.rung_for` is the same choice without history, for picking one of a few levels a
-shared stream encodes once each (streamer/shared.py, later).
+`RatePolicy.rung_for` is the same choice without history. A shared stream's levels
+(streamer/levels.py) are built from this policy, and chosen by the same rules, by level bitrate.
 """
 
 from __future__ import annotations

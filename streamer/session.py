@@ -44,6 +44,7 @@ from .protocol import (
     parse_client_message,
     server_message,
 )
+from .rate_control import StreamTarget
 from .shared import SharedStream
 from .stream_task import StreamTask, WorkerConfig
 from .tokens import Role
@@ -130,7 +131,8 @@ class Session:
         self.recent_frames: deque[tuple[float, EncodedFrame]] = deque(maxlen=1200)  # (arrival, timings)
         self.size = worker_config.size  # the encoded picture's
         self.surface = worker_config.size  # the guest's surface: pointer positions are in its pixels
-        self.link = LinkAdapter(worker_config.encoder)  # the viewer's link: estimate, target, NACKs
+        # The viewer's link: estimate, target (a shared stream's level), NACKs.
+        self.link = LinkAdapter(worker_config.encoder, levels=shared.levels if shared is not None else None)
         self._bucket = TokenBucket(limits.event_rate, limits.event_burst)
         self._last_heard = time.monotonic()
         self._last_frame = time.monotonic()
@@ -151,6 +153,7 @@ class Session:
         self.token: str | None = None  # the id of the access token it came with (Server sets it)
         self.frames_dropped = 0  # shared mode: frames this viewer was too far behind to take
         self._skipping = False  # shared mode: dropping frames until the next keyframe
+        self.level = 0  # shared mode: the quality level it is sent (streamer/levels.py)
         self._counted = False  # counted in the sessions gauge
         self._repaired_at = -1e9  # when a packet not resent last brought a keyframe
 
@@ -242,13 +245,21 @@ class Session:
         ):
             if changed:
                 self.metrics.rate_changes.labels(what).inc()
-        self._show_target()
         log.info("session %s: estimate %s b/s, now sending %s", self.id, estimate, target)
-        if self.worker is not None:  # a shared stream's encoding is not this viewer's to change
+        if self.shared is not None:  # the level that fits, from its next keyframe (`deliver`)
+            self.shared.switch_level(self, self.link.level)
+            return
+        self._show_target()
+        if self.worker is not None:
             self.worker.send(SetTarget(target))
 
+    def _sending(self) -> StreamTarget:
+        """What the viewer is sent: its target, or on a shared stream the level it is on (until the
+        level its link fits has a keyframe)."""
+        return self.link.target if self.shared is None else self.shared.levels[self.level]
+
     def _show_target(self) -> None:
-        target = self.link.target
+        target = self._sending()
         self.metrics.video_bitrate.labels(self.id).set(target.bitrate)
         self.metrics.video_fps.labels(self.id).set(target.fps)
         self.metrics.video_width.labels(self.id).set(self.size[0])
@@ -268,7 +279,8 @@ class Session:
 
     def _report_stream(self) -> None:
         """The `stream` message: what the link carries and what is sent (the stats overlay)."""
-        self._send("stream", **self.link.status(self.size))
+        levels = {} if self.shared is None else {"level": self.level, "levels": len(self.shared.levels)}
+        self._send("stream", **self.link.status(self.size, self._sending()), **levels)
 
     def _frame_sizes(self, frame: EncodedFrame) -> None:
         """Track the encoded size, and tell the viewer when the surface's changes."""
@@ -283,7 +295,9 @@ class Session:
 
     def _keyframe_requested(self) -> None:
         if self.shared is not None:
-            self.shared.request_keyframe(self)  # coalesced and budgeted: it counts what it forces
+            # Coalesced and budgeted: it counts what it forces. On the level it is moving to, if
+            # it is: that keyframe ends the switch and the loss both.
+            self.shared.request_keyframe(self, self.link.level)
             return
         self.metrics.keyframe_requests.inc()
         if self.worker is not None:
@@ -409,12 +423,19 @@ class Session:
     # --- the shared stream (streamer/shared.py) -----------------------------------------------------
 
     def deliver(self, frame: EncodedFrame) -> None:
-        """A frame of the shared stream. At most `SessionLimits.viewer_frames` wait for this
-        viewer's sender: past that the viewer is behind, and it skips to the next keyframe (a
-        frame after a dropped one would decode to garbage), asking for one within its budget."""
+        """A frame of the shared stream, at one of its levels. The viewer takes its own level's,
+        and moves to the level its link fits at that level's first keyframe (a frame of another
+        level would not decode against the pictures it has). At most
+        `SessionLimits.viewer_frames` wait for this viewer's sender: past that the viewer is
+        behind, and it skips to the next keyframe (a frame after a dropped one would decode to
+        garbage), asking for one within its budget."""
         if not frame.packets:
             return
         key = frame.packets[0].keyframe
+        if frame.level != self.level:
+            if not key or frame.level != self.link.level:
+                return
+            self._switched(frame.level)
         if self._skipping and not key:
             self._drop()
             return
@@ -422,7 +443,7 @@ class Session:
             self._skipping = True
             self._drop()
             assert self.shared is not None
-            self.shared.request_keyframe(self)
+            self.shared.request_keyframe(self, self.link.level)
             return
         self._skipping = False
         self._last_frame = time.monotonic()
@@ -430,6 +451,15 @@ class Session:
             self.track.push(packet.to_av(), last_of_frame=i == len(frame.packets) - 1)
             self.link.sent(len(packet.data))
         self._frame_sizes(frame)
+
+    def _switched(self, level: int) -> None:
+        """This keyframe starts the viewer on `level`."""
+        log.info("session %s: now on level %d of the shared stream", self.id, level)
+        self.level = level
+        self._skipping = False
+        assert self.shared is not None
+        self.shared.count_levels()
+        self._show_target()
 
     def _drop(self) -> None:
         self.frames_dropped += 1

@@ -1,9 +1,11 @@
 """Shared mode (`streamer serve --shared`): one guest, encoded once, watched by many viewers.
 
 One worker, started with the server, renders by the clock at `--fps` whoever watches; each encoded
-frame is handed to every viewer's session, which queues it for its own WebRTC sender. A viewer
-that falls behind loses frames on its own path only (streamer/session.py skips it to the next
-keyframe). Keyframes are what one viewer can cost all the others, so requests are coalesced (at
+frame is handed to every viewer's session, which queues it for its own WebRTC sender. Each frame
+is encoded at a few quality levels (streamer/levels.py), each once; a viewer's session takes the
+level its link carries and switches at a keyframe of the new one. A viewer that falls behind
+loses frames on its own path only (streamer/session.py skips it to the next keyframe). Keyframes
+are what one viewer can cost the others on its level, so requests are coalesced per level (at
 most one forced keyframe per `SharedSettings.keyframe_interval`) and budgeted per viewer. One
 viewer at a time drives the guest; the others watch (docs/design.md, "Shared mode").
 """
@@ -21,6 +23,8 @@ from typing import Protocol
 from gpu_host.events import InputEvent
 from gpu_host.worker import AsyncGuestWorker, TaskDone, WorkerExited
 
+from .adaptation import rate_policy
+from .levels import ladder
 from .messages import CountObjects, EncodedFrame, Events, Keyframe, ObjectCounts, Started
 from .metrics import Metrics
 from .recording import StreamRecorder
@@ -41,12 +45,14 @@ class SharedSettings:
     max_restart_delay: float = 30.0
     quick_death: float = 5.0  # a guest that ends within this many seconds of its start "dies at once"
     idle_reset: float | None = None  # seconds without input after which the scene starts over
+    levels: int = 3  # quality levels each frame is encoded at (streamer/levels.py); 1: one encode
 
 
 class SharedViewer(Protocol):
     """What the shared stream needs of a viewer's session."""
 
     id: str
+    level: int  # the quality level it is sent
 
     def deliver(self, frame: EncodedFrame) -> None: ...
 
@@ -69,7 +75,14 @@ class SharedStream:
         """`record_dir`: each start of the guest writes its input to DIR/shared-N.jsonl.
         `recorder`: the stream's packets go to disk too (`--record-video`)."""
         self.recorder = recorder
-        self.config = replace(config, paced=True, clock_origin=time.monotonic())
+        count = settings.levels if config.encoder.adapt else 1  # nobody would leave level 0
+        self.levels = ladder(rate_policy(config.encoder), count)
+        self.config = replace(
+            config,
+            paced=True,
+            clock_origin=time.monotonic(),
+            levels=self.levels if len(self.levels) > 1 else (),
+        )
         self.record_dir = record_dir
         self.metrics = metrics
         self.settings = settings
@@ -77,15 +90,16 @@ class SharedStream:
         self.driver: str | None = None  # the id of the viewer in control
         self.ended: str | None = None  # why the guest ended, once it has and will not restart
         self.restarts = 0
-        self.frames_encoded = 0
+        self.frames_encoded = 0  # frames with packets at level 0 (what the recorder writes)
+        self.encodes = [0] * len(self.levels)  # encodes with packets, by level
         self._worker: AsyncGuestWorker | None = None
         self._started_at = 0.0
         self._delay = settings.restart_delay
         self._last_input = 0.0
         self._touched = False  # the running guest has had input since it started
         self.resets = 0
-        self._last_forced = -1e9
-        self._forced_pending: asyncio.TimerHandle | None = None
+        self._last_forced = [-1e9] * len(self.levels)  # by level
+        self._forced_pending: list[asyncio.TimerHandle | None] = [None] * len(self.levels)
         self._viewer_requests: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -111,8 +125,9 @@ class SharedStream:
     async def stop(self) -> None:
         """Stop the guest and the stream's own tasks (the server is shutting down)."""
         self._stopping = True
-        if self._forced_pending is not None:
-            self._forced_pending.cancel()
+        for pending in self._forced_pending:
+            if pending is not None:
+                pending.cancel()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -135,9 +150,11 @@ class SharedStream:
             self.metrics.count_frame(message)
             if not message.packets:
                 return
-            self.frames_encoded += 1
-            if self.recorder is not None:
-                self.recorder.write(message.packets)
+            self.encodes[message.level] += 1
+            if message.level == 0:
+                self.frames_encoded += 1
+                if self.recorder is not None:
+                    self.recorder.write(message.packets)
             for viewer in list(self.viewers.values()):
                 viewer.deliver(message)
         elif isinstance(message, ObjectCounts):
@@ -181,8 +198,9 @@ class SharedStream:
         if self.recorder is not None:
             self.recorder.new_take()
         await self._spawn()
-        self._last_forced = -1e9
-        self._force_keyframe()  # its first frame is one anyway; say so for the viewers skipping
+        self._last_forced = [-1e9] * len(self.levels)
+        for level in range(len(self.levels)):  # its first frames are keyframes anyway; say so
+            self._force_keyframe(level)  # for the viewers skipping
 
     async def gpu_objects(self, timeout: float = 10.0) -> dict[str, int]:
         """The guest's worker's live wgpu objects by type (a soak's leak check)."""
@@ -195,11 +213,12 @@ class SharedStream:
     # --- viewers ------------------------------------------------------------------------------------
 
     def join(self, viewer: SharedViewer) -> None:
-        """A viewer's session is connected: it gets every frame from the next keyframe on."""
+        """A viewer's session is connected: it gets every frame of its level from the next keyframe on."""
         self.viewers[viewer.id] = viewer
         self._viewer_requests[viewer.id] = time.monotonic()
-        self._request_forced()
+        self._request_forced(viewer.level)
         self._announce()
+        self.count_levels()
 
     def leave(self, viewer: SharedViewer) -> None:
         if self.viewers.pop(viewer.id, None) is None:
@@ -208,33 +227,51 @@ class SharedStream:
         if self.driver == viewer.id:
             self.driver = None
         self._announce()
+        self.count_levels()
 
-    def request_keyframe(self, viewer: SharedViewer) -> bool:
-        """A viewer lost pictures (PLI/FIR, or frames dropped on its path). False when its own
-        budget is spent: it then waits for the periodic keyframe."""
+    def request_keyframe(self, viewer: SharedViewer, level: int = 0) -> bool:
+        """A viewer lost pictures (PLI/FIR, or frames dropped on its path) at `level`. False when
+        its own budget is spent: it then waits for the periodic keyframe."""
         now = time.monotonic()
         last = self._viewer_requests.get(viewer.id, -1e9)
         if now - last < self.settings.viewer_keyframe_interval:
             self.metrics.input_dropped.labels("keyframe-budget").inc()
             return False
         self._viewer_requests[viewer.id] = now
-        self._request_forced()
+        self._request_forced(level)
         return True
 
-    def _request_forced(self) -> None:
-        """One forced keyframe now, or at the end of the coalescing interval if one was just made."""
-        wait = self._last_forced + self.settings.keyframe_interval - time.monotonic()
-        if wait <= 0:
-            self._force_keyframe()
-        elif self._forced_pending is None:
-            self._forced_pending = asyncio.get_running_loop().call_later(wait, self._force_keyframe)
+    def switch_level(self, viewer: SharedViewer, level: int) -> None:
+        """A viewer's link fits `level` now: a keyframe there, coalesced but outside its budget
+        (its level changes at most once per `REOPEN_DOWN`, streamer/levels.py)."""
+        self._viewer_requests[viewer.id] = time.monotonic()
+        self._request_forced(level)
 
-    def _force_keyframe(self) -> None:
-        self._forced_pending = None
-        self._last_forced = time.monotonic()
+    def count_levels(self) -> None:
+        """Update the viewers-per-level gauge (a viewer joined, left or switched)."""
+        counts = [0] * len(self.levels)
+        for viewer in self.viewers.values():
+            counts[viewer.level] += 1
+        for level, count in enumerate(counts):
+            self.metrics.level_viewers.labels(str(level)).set(count)
+
+    def _request_forced(self, level: int) -> None:
+        """One forced keyframe at `level` now, or at the end of its coalescing interval if one was
+        just made there."""
+        wait = self._last_forced[level] + self.settings.keyframe_interval - time.monotonic()
+        if wait <= 0:
+            self._force_keyframe(level)
+        elif self._forced_pending[level] is None:
+            self._forced_pending[level] = asyncio.get_running_loop().call_later(
+                wait, self._force_keyframe, level
+            )
+
+    def _force_keyframe(self, level: int) -> None:
+        self._forced_pending[level] = None
+        self._last_forced[level] = time.monotonic()
         self.metrics.keyframe_requests.inc()
         if self._worker is not None:
-            self._worker.send(Keyframe())
+            self._worker.send(Keyframe(level if len(self.levels) > 1 else None))
 
     # --- control ------------------------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ import queue
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from gpu_host import ComponentError, GuestError, GuestOptions, Limits, PendingFrame, Runtime
@@ -36,6 +37,7 @@ from .messages import (
     SetTarget,
     Started,
 )
+from .rate_control import StreamTarget
 
 __all__ = ["StreamTask", "WorkerConfig"]
 
@@ -60,6 +62,9 @@ class WorkerConfig:
     # The time.monotonic() that RTP timestamps count from (None: the stream's start). A shared
     # stream keeps one across restarts of its guest, so the video's timestamps keep rising.
     clock_origin: float | None = None
+    # A shared stream's quality levels (streamer/levels.py): each frame is encoded once at each.
+    # Empty: one encoder, at the target the session sets (`SetTarget`).
+    levels: tuple[StreamTarget, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
         limits=config.limits,
         frame_format="yuv420p",  # converted on the GPU: a third of the readback, no swscale
     )
-    encoding = EncodeThread(VideoEncoder(settings), conn, config.clock_origin)
+    encoding = EncodeThread(level_encoders(settings, config.levels), conn, config.clock_origin)
     recording = InputRecording(config) if config.record_to is not None else None
     period = 1.0 / settings.fps
     credit = 0  # frames the viewer may still take (a paced stream does not count them)
@@ -115,11 +120,11 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                     elif isinstance(message, Events):
                         pending.extend(message.items)
                     elif isinstance(message, Keyframe):
-                        encoding.encoder.request_keyframe()
+                        encoding.request_keyframe(message.level)
                     elif isinstance(message, SetProbe):
                         probe = message.enabled
                     elif isinstance(message, SetTarget):
-                        encoding.encoder.retarget(message.target)  # applied at its next frame
+                        encoding.encoders[0].retarget(message.target)  # applied at its next frame
                         period = 1.0 / message.target.fps
                     elif isinstance(message, CountObjects):
                         conn.send(ObjectCounts(_object_counts()))
@@ -151,6 +156,18 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
         encoding.close()
         if recording is not None:
             recording.close()
+
+
+def level_encoders(settings: EncoderSettings, levels: tuple[StreamTarget, ...]) -> list[VideoEncoder]:
+    """One encoder, or one per level, each with its level's bitrate as its ceiling (the VBV)."""
+    if not levels:
+        return [VideoEncoder(settings)]
+    encoders = []
+    for level in levels:
+        encoder = VideoEncoder(replace(settings, bitrate=level.bitrate))
+        encoder.retarget(level)
+        encoders.append(encoder)
+    return encoders
 
 
 def _object_counts() -> tuple[tuple[str, int], ...]:
@@ -217,10 +234,13 @@ class EncodeThread:
     """Waits for frames' pixels, encodes and sends them on a thread of its own, one frame at a time:
     the worker's loop hands over frame n as soon as it is presented and goes on to render n+1
     (docs/design.md, "One frame path": pipelined, never queued deeper than one frame; `submit`
-    waits while the previous frame is still being read back or encoded)."""
+    waits while the previous frame is still being read back or encoded). A shared stream's frame
+    is read back once and encoded by each level's encoder in turn, one message per level."""
 
-    def __init__(self, encoder: VideoEncoder, conn: TaskChannel, clock_origin: float | None = None) -> None:
-        self.encoder = encoder
+    def __init__(
+        self, encoders: Sequence[VideoEncoder], conn: TaskChannel, clock_origin: float | None = None
+    ) -> None:
+        self.encoders = list(encoders)
         self._conn = conn
         self._started = time.monotonic() if clock_origin is None else clock_origin
         self._slot: queue.Queue[tuple[PendingFrame, int, bool, float] | None] = queue.Queue(maxsize=1)
@@ -232,6 +252,12 @@ class EncodeThread:
         if self.error is not None:
             raise self.error
         self._slot.put((frame, seq, probe, time.monotonic()))
+
+    def request_keyframe(self, level: int | None) -> None:
+        """The next frame is a keyframe at `level`, or at every level (None)."""
+        for index, encoder in enumerate(self.encoders):
+            if level is None or level == index:
+                encoder.request_keyframe()
 
     def close(self) -> None:
         try:
@@ -256,23 +282,26 @@ class EncodeThread:
     def _encode(self, pending: PendingFrame, seq: int, probe: bool, shown: float) -> None:
         frame = pending.result()  # the pixels, once the GPU has copied them
         readback_ms = (time.perf_counter() - frame.presented_at) * 1e3  # waiting in line counts too
-        start = time.monotonic()
         try:
             if probe:
                 stamp_marker(frame, seq)
             timestamp = round((shown - self._started) * RTP_CLOCK)
-            packets = self.encoder.encode(frame, timestamp)
+            for level, encoder in enumerate(self.encoders):
+                # Each level goes out as soon as it is encoded: level 0, the driver's, first.
+                start = time.monotonic()
+                packets = encoder.encode(frame, timestamp)
+                encode_ms = (time.monotonic() - start) * 1e3
+                self._conn.send(
+                    EncodedFrame(
+                        tuple(packets),
+                        frame.index,
+                        seq,
+                        frame.guest_seconds * 1e3,
+                        readback_ms,
+                        encode_ms,
+                        (frame.width, frame.height),
+                        level,
+                    )
+                )
         finally:
             frame.release()
-        encode_ms = (time.monotonic() - start) * 1e3
-        self._conn.send(
-            EncodedFrame(
-                tuple(packets),
-                frame.index,
-                seq,
-                frame.guest_seconds * 1e3,
-                readback_ms,
-                encode_ms,
-                (frame.width, frame.height),
-            )
-        )

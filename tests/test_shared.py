@@ -189,6 +189,7 @@ def window(viewer: Viewer, start: float, end: float) -> tuple[float, float]:
 class FakeViewer:
     def __init__(self, name: str) -> None:
         self.id = name
+        self.level = 0
 
     def deliver(self, frame: object) -> None:
         pass
