@@ -8,12 +8,17 @@ Two signals, combined as docs/design.md ("Adapting to the network") describes:
   to 0.5-3 Mb/s. A receiver's REMB never runs far ahead of what it receives (about 1.5 times,
   in aiortc and libwebrtc alike), so a stream that sends little because its picture is still
   gets a low REMB from a link that is not full. REMB therefore *limits* (`limiting`) only while
-  it is below 92% of what is being sent: the receiver saw queues grow and cut its estimate under
-  the incoming rate (to 85% of it). Otherwise it only caps how far the stream may grow.
+  it is below 92% of what is being sent and falling (or holding after a fall): the receiver saw
+  queues grow and cut its estimate under the incoming rate (to 85% of it). A REMB that rises is
+  catching up with a stream that grew (it grows a few percent a second), not a full link.
+  Otherwise it only caps how far the stream may grow, and the controller probes past it
+  (streamer/rate_control.py).
 - Receiver reports: the fraction of packets lost since the last report, and the interarrival
   jitter. They bound the estimate from above: loss over 10% cuts the bound (by half the loss
   fraction, from what is being sent), loss under 2% with jitter under 30 ms lets it grow by 8% a
-  report, anything between holds it. A viewer that sends no REMB is estimated by this bound alone.
+  report (from what was sent, if more went through), anything between holds it. Only a report
+  that still shows loss calls the link full. A viewer that sends no REMB is estimated by this
+  bound alone.
 
 The estimate is pure arithmetic on what was observed; what the stream does with it is
 streamer/rate_control.py's decision.
@@ -65,8 +70,13 @@ class BandwidthEstimator:
     def observe(self, feedback: Feedback, sending: float) -> None:
         """Take one piece of feedback; `sending` is what the stream sent lately (bits per second)."""
         if isinstance(feedback, Remb):
-            self.remb = feedback.bitrate
-            self.remb_limiting = feedback.bitrate < REMB_LIMITING * sending
+            previous, self.remb = self.remb, feedback.bitrate
+            # A receiver's REMB falls only when it sees queues grow, and then holds a while; one
+            # that rises is catching up with a stream that just grew, however far below what is
+            # sent it still is.
+            falling = previous is None or feedback.bitrate < previous
+            holding = feedback.bitrate == previous and self.remb_limiting
+            self.remb_limiting = feedback.bitrate < REMB_LIMITING * sending and (falling or holding)
             return
         self.fraction_lost = feedback.fraction_lost
         self.jitter = feedback.jitter
@@ -75,14 +85,21 @@ class BandwidthEstimator:
             start = float(sending) if bound is None else min(bound, float(sending))
             self.loss_bound = start * (1 - feedback.fraction_lost / 2)
         elif bound is not None and feedback.fraction_lost < LOSS_LOW and feedback.jitter < JITTER_HIGH:
-            grown = bound * GROWTH
+            # Sent past the bound without loss, the bound was stale: grow from what went through.
+            grown = max(bound, float(sending)) * GROWTH
             self.loss_bound = None if grown > self.ceiling else grown
 
     @property
     def limiting(self) -> bool:
-        """Whether the link is shown to be full (REMB under the sent rate, or heavy loss): only then
-        may the stream be sent at less than it is."""
-        return self.remb_limiting or self.loss_bound is not None
+        """Whether the link is shown to be full (REMB falling under the sent rate, or loss in the
+        last report): only then may the stream be sent at less than it is. A loss bound left
+        from earlier loss still caps the estimate, but clean reports no longer call it full."""
+        return self.remb_limiting or self.lossy
+
+    @property
+    def lossy(self) -> bool:
+        """Heavy loss set a bound, and the last report still shows loss."""
+        return self.loss_bound is not None and self.fraction_lost >= LOSS_LOW
 
     @property
     def estimate(self) -> int | None:

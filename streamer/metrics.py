@@ -94,8 +94,8 @@ class Metrics:
         )
         self.retransmissions = Counter(
             "streamer_retransmissions",
-            "Packets viewers NACKed, by outcome: resent, missed (no longer kept), limited (over the"
-            " resend budget, streamer/retransmission.py)",
+            "Packets viewers NACKed, by outcome: resent, repeat (asked again while on its way),"
+            " missed (no longer kept), limited (over the resend budget, streamer/retransmission.py)",
             ["outcome"],
             registry=r,
         )

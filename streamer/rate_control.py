@@ -7,8 +7,11 @@ the network"). The policy:
 - The budget is 90% of the estimate (the encoder overshoots its target by a few percent, and
   retransmissions, RTCP and the data channel share the link); with no estimate, the ceiling.
   While the estimator does not call the link full (`BandwidthEstimator.limiting`: a still
-  picture sends little and its REMB follows), the budget only caps growth: the stream is never
-  sent at less than it is, and never steps down a rung.
+  picture sends little and its REMB follows), the stream is never sent at less than it is and
+  never steps down a rung. It probes instead: a REMB follows what it receives (a few percent a
+  second), so waiting for it would take a minute to climb back after a cap lifts. From 3 s after
+  the link was last shown full the bitrate may grow by the least step (15%) past the REMB, and
+  from 8 s by half (`fast_growth`), every up interval; a link that is still full soon says so.
 - The bitrate follows the budget between the rung's floor and the ceiling (`--bitrate`), in steps
   of at least 15% (or onto a bound), down at most once a second and up at most once every 2 s
   when the codec changes bitrate in place (H.264, measured in docs/performance.md); 3 s and 5 s
@@ -62,6 +65,7 @@ class RatePolicy:
     headroom: float = 0.9
     min_step: float = 0.15
     up_margin: float = 1.25
+    fast_growth: float = 1.5  # a step up, long after the last congestion
     rungs: tuple[Rung, ...] = RUNGS
 
     def __post_init__(self) -> None:
@@ -97,6 +101,8 @@ class RatePolicy:
         return len(self.rungs) - 1
 
 
+PROBE_AFTER = 3.0  # seconds after the link was last shown full before the bitrate grows past REMB
+FAST_AFTER = 8.0  # and before it grows fast (`RatePolicy.fast_growth` a step, not the least step)
 REOPEN_DOWN = 3.0  # seconds after any change before a step that costs a keyframe, going down
 REOPEN_UP = 5.0  # and going up (also how long a rung's budget must hold before it comes back)
 
@@ -111,6 +117,7 @@ class RateController:
         self.bitrate = policy.ceiling
         self._changed = clock()
         self._up_since: float | None = None
+        self._congested = -1e9  # when the link was last shown full
 
     @property
     def target(self) -> StreamTarget:
@@ -122,8 +129,14 @@ class RateController:
         p = self.policy
         now = self._clock()
         budget = p.budget(estimate)
-        if not limiting:
-            budget = max(budget, self.bitrate)
+        if limiting:
+            self._congested = now
+        else:
+            # Nothing says the link is full: grow past a REMB that lags behind (it follows what
+            # it receives), gently while the last congestion is recent, fast once it is not.
+            quiet = now - self._congested
+            growth = 1.0 if quiet < PROBE_AFTER else p.fast_growth if quiet >= FAST_AFTER else 1 + p.min_step
+            budget = max(budget, round(self.bitrate * growth))
         since = now - self._changed
         last = len(p.rungs) - 1
         if budget < p.rung_floor(self.rung) and self.rung < last and self.bitrate <= p.rung_floor(self.rung):

@@ -34,10 +34,12 @@ class RetransmitBudget:
         self._resent_at: OrderedDict[int, float] = OrderedDict()
         self.resent = 0
         self.missed = 0  # no longer kept
-        self.limited = 0  # refused by the budget or the interval
+        self.limited = 0  # refused by the budget
+        self.repeats = 0  # asked for again within RESEND_INTERVAL of its resend: on its way
 
     def decide(self, sequence_number: int, size: int | None) -> bool:
-        """Whether to resend the packet; `size` in bytes, None when it is no longer kept."""
+        """Whether to resend the packet; `size` in bytes, None when it is no longer kept. A
+        refusal other than a repeat leaves the viewer a packet short (`missed`, `limited`)."""
         if size is None:
             self.missed += 1
             return False
@@ -46,7 +48,10 @@ class RetransmitBudget:
         self._tokens = min(rate * BURST_SECONDS, self._tokens + (now - self._filled) * rate)
         self._filled = now
         last = self._resent_at.get(sequence_number)
-        if (last is not None and now - last < RESEND_INTERVAL) or self._tokens < size:
+        if last is not None and now - last < RESEND_INTERVAL:
+            self.repeats += 1
+            return False
+        if self._tokens < size:
             self.limited += 1
             return False
         self._tokens -= size

@@ -3,6 +3,8 @@ encoded at as a viewer's feedback changes, on a clock the test moves."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from streamer.bandwidth import BandwidthEstimator, LossReport, Remb
@@ -128,16 +130,42 @@ def test_a_link_not_shown_full_never_takes_the_stream_down() -> None:
     assert control.update(2_500_000, limiting=False) == StreamTarget(2_250_000, 30, 1.0)  # growth is capped
 
 
-def test_the_estimate_limits_only_under_the_sent_rate_or_after_heavy_loss() -> None:
+def test_the_estimate_limits_only_when_it_falls_under_the_sent_rate_or_after_heavy_loss() -> None:
     estimator = BandwidthEstimator(ceiling=4 * M)
     estimator.observe(Remb(90_000), sending=60_000)  # a still picture: REMB runs ahead of it
     assert not estimator.limiting and estimator.estimate == 90_000
-    estimator.observe(Remb(1_200_000), sending=4 * M)  # the receiver cut it under what comes
+    estimator.observe(Remb(1_200_000), sending=4 * M)  # rising: catching up with a stream that grew
+    assert not estimator.limiting
+    estimator.observe(Remb(1_000_000), sending=4 * M)  # the receiver cut it under what comes
+    assert estimator.limiting
+    estimator.observe(Remb(1_000_000), sending=4 * M)  # and holds it there
     assert estimator.limiting
     estimator.observe(Remb(5 * M), sending=4 * M)
     assert not estimator.limiting
     estimator.observe(LossReport(0.3, 0.0), sending=4 * M)
     assert estimator.limiting and estimator.estimate == 3_400_000
+
+
+def test_after_congestion_the_bitrate_probes_past_a_lagging_remb_gently_then_fast() -> None:
+    """A REMB follows what it receives, a few percent a second: after a cap lifts, the stream
+    climbs back by probing past it, 15% a step from 3 s after the last congestion, half from 8 s."""
+    control, clock = controller(floor=500_000)
+    clock.now = 1.0
+    assert control.update(1_200_000, limiting=True) is not None  # the link is full
+    assert control.bitrate == 1_080_000
+    targets = []
+    clock.now = 1.0
+    for _ in range(30):  # 15 s of REMBs that only creep up
+        clock.now += 0.5
+        if (target := control.update(round(control.bitrate * 1.02), limiting=False)) is not None:
+            targets.append((clock.now - 1.0, target.bitrate))
+    assert targets[0][0] >= 3.0 and targets[0][1] == round(1_080_000 * 1.15)
+    for (_, before), (when, after) in itertools.pairwise(targets):
+        if when < 8.0:
+            assert after == round(before * 1.15), targets
+        else:
+            assert after == min(4 * M, round(before * 1.5)), targets
+    assert control.bitrate == 4 * M  # back at the ceiling within 15 s
 
 
 def test_the_last_rung_holds_its_own_floor() -> None:
