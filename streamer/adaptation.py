@@ -74,7 +74,9 @@ class LinkAdapter:
         policy = rate_policy(settings)
         self.controller = RateController(policy, clock)
         self.chooser = LevelChooser(policy, levels, clock) if levels else None
-        self.resends = RetransmitBudget(lambda: self.target.bitrate, clock)
+        self.resends = RetransmitBudget(
+            lambda: self.target.bitrate, lambda: self.estimator.fraction_lost, clock
+        )
         self._clock = clock
         self._sent = SentRate(SENT_WINDOW, clock)
         self._sent_long = SentRate(LEVEL_WINDOW, clock)
@@ -123,8 +125,8 @@ class LinkAdapter:
             return True
         return e.remb is not None and not self._remb_rising and e.remb < REMB_LIMITING * self._sent_long.rate
 
-    def retransmission(self, sequence_number: int, size: int | None) -> bool:
-        """Whether to resend a NACKed packet (`size` None: no longer kept)."""
+    def retransmission(self, sequence_number: int, size: int | None) -> int:
+        """How many copies of a NACKed packet to resend (`size` None: no longer kept)."""
         return self.resends.decide(sequence_number, size)
 
     def status(self, encoded: tuple[int, int], target: StreamTarget | None = None) -> dict[str, object]:

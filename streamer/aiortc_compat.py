@@ -125,12 +125,10 @@ def _feedback(packet: AnyRtcpPacket, ssrc: int) -> list[Feedback]:
     return []
 
 
-def keep_retransmissions(
-    sender: RTCRtpSender, ceiling: int, decide: Callable[[int, int | None], bool]
-) -> int:
+def keep_retransmissions(sender: RTCRtpSender, ceiling: int, decide: Callable[[int, int | None], int]) -> int:
     """Keep `HISTORY_SECONDS` of `sender`'s packets at `ceiling` b/s for NACKs (at least aiortc's
     128). For each packet a NACK asks for, `decide(sequence_number, size)` (size None: no longer
-    kept) says whether to resend it. Returns the history's size."""
+    kept) says how many copies to resend. Returns the history's size."""
     size = max(MIN_HISTORY, math.ceil(ceiling * HISTORY_SECONDS / PACKET_BITS))
     history = _History(size)
     sender._RTCRtpSender__rtp_history = history  # type: ignore[attr-defined]
@@ -138,10 +136,9 @@ def keep_retransmissions(
 
     async def retransmit(sequence_number: int) -> None:
         packet = history.packets.get(sequence_number)
-        if not decide(sequence_number, None if packet is None else len(packet.payload)):
-            return
-        history.wanted = sequence_number
-        await original(sequence_number)  # reads `history.get` before its first await
+        for _ in range(decide(sequence_number, None if packet is None else len(packet.payload))):
+            history.wanted = sequence_number
+            await original(sequence_number)  # reads `history.get` before its first await
 
     sender._retransmit = retransmit  # type: ignore[method-assign]
     return size

@@ -10,8 +10,9 @@ the network"). The policy:
   picture sends little and its REMB follows), the stream is never sent at less than it is and
   never steps down a rung. It probes instead: a REMB follows what it receives (a few percent a
   second), so waiting for it would take a minute to climb back after a cap lifts. From 3 s after
-  the link was last shown full the bitrate may grow by the least step (15%) past the REMB, and
-  from 8 s by half (`fast_growth`), every up interval; a link that is still full soon says so.
+  the link was last shown full the bitrate may grow by the least step (15%) past the REMB, up
+  to 95% of the bitrate that filled it; from 8 s by half (`fast_growth`), every up interval. A
+  link that is still full soon says so, and the probe costs a short queue once every few seconds.
 - The bitrate follows the budget between the rung's floor and the ceiling (`--bitrate`), in steps
   of at least 15% (or onto a bound), down at most once a second and up at most once every 2 s
   when the codec changes bitrate in place (H.264, measured in docs/performance.md); 3 s and 5 s
@@ -118,6 +119,7 @@ class RateController:
         self._changed = clock()
         self._up_since: float | None = None
         self._congested = -1e9  # when the link was last shown full
+        self._congested_rate = policy.ceiling  # and the bitrate it was sent then
 
     @property
     def target(self) -> StreamTarget:
@@ -131,12 +133,19 @@ class RateController:
         budget = p.budget(estimate)
         if limiting:
             self._congested = now
+            self._congested_rate = self.bitrate
         else:
             # Nothing says the link is full: grow past a REMB that lags behind (it follows what
-            # it receives), gently while the last congestion is recent, fast once it is not.
+            # it receives): gently, and not past what last filled the link, while that is recent;
+            # fast once it is not.
             quiet = now - self._congested
-            growth = 1.0 if quiet < PROBE_AFTER else p.fast_growth if quiet >= FAST_AFTER else 1 + p.min_step
-            budget = max(budget, round(self.bitrate * growth))
+            if quiet >= FAST_AFTER:
+                probe = round(self.bitrate * p.fast_growth)
+            elif quiet >= PROBE_AFTER:
+                probe = min(round(self.bitrate * (1 + p.min_step)), round(self._congested_rate * 0.95))
+            else:
+                probe = self.bitrate
+            budget = max(budget, probe)
         since = now - self._changed
         last = len(p.rungs) - 1
         if budget < p.rung_floor(self.rung) and self.rung < last and self.bitrate <= p.rung_floor(self.rung):

@@ -265,7 +265,7 @@ class Session:
         self.metrics.video_width.labels(self.id).set(self.size[0])
         self.metrics.video_height.labels(self.id).set(self.size[1])
 
-    def _retransmission(self, sequence_number: int, size: int | None) -> bool:
+    def _retransmission(self, sequence_number: int, size: int | None) -> int:
         resends = self.link.resends
         lost = resends.missed + resends.limited
         repeats = resends.repeats

@@ -9,6 +9,7 @@ import pytest
 
 from streamer.bandwidth import BandwidthEstimator, LossReport, Remb
 from streamer.rate_control import RateController, RatePolicy, StreamTarget
+from streamer.retransmission import RetransmitBudget
 
 M = 1_000_000
 
@@ -213,3 +214,21 @@ def test_loss_alone_estimates_a_viewer_that_sends_no_remb() -> None:
     assert estimator.estimate is None  # nothing limits the stream
     estimator.observe(LossReport(0.5, 0.0), sending=2 * M)
     assert estimator.estimate == 1_500_000
+
+
+def test_resends_keep_to_their_budget_and_go_twice_on_random_loss() -> None:
+    clock = Clock()
+    loss = [0.0]
+    budget = RetransmitBudget(lambda: 4 * M, lambda: loss[0], clock)
+    assert budget.decide(1, None) == 0 and budget.missed == 1  # no longer kept
+    assert budget.decide(1, 1000) == 0 and budget.limited == 1  # no tokens yet
+    clock.now = 1.0  # a quarter of 4 Mb/s for 0.2 s at most: 25 kB
+    assert budget.decide(1, 1000) == 1
+    assert budget.decide(1, 1000) == 0 and budget.repeats == 1  # on its way
+    clock.now += 0.05
+    assert budget.decide(1, 1000) == 1  # asked again later: the resend was lost too
+    loss[0] = 0.02  # the viewer reports random loss: each resend goes twice
+    assert budget.decide(2, 1000) == 2
+    # 25 kB of tokens, less the 3 kB resent at 1.05 s: 22 more copies, then refusals.
+    assert sum(budget.decide(seq, 1000) for seq in range(3, 40)) == 22
+    assert budget.limited > 1
