@@ -1,7 +1,7 @@
 """Streaming throughput at a Python viewer: fps and bitrate delivered, and where a frame's time goes.
 
     python -m benchmarks.stream [--scene NAME|PATH] [--size 1920x1080] [--fps 60] [--bitrate 20M]
-                                [--codec h264|vp8] [--seconds 10] [--viewers 1]
+                                [--codec h264|vp8] [--seconds 10] [--viewers 1] [--no-adapt]
 
 Starts `streamer serve` in this process on 127.0.0.1, connects aiortc viewers (loopback, no ICE
 servers), lets them warm up, then measures for --seconds:
@@ -47,7 +47,7 @@ async def measure(args: argparse.Namespace) -> None:
     width, height = args.size
     component = resolve_scene(args.scene)
     name = args.scene if args.scene in builtin_scenes() else Path(args.scene).stem
-    encoder = EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps)
+    encoder = EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps, adapt=not args.no_adapt)
     config = ServeConfig(
         worker=WorkerConfig(
             component=component,
@@ -85,7 +85,8 @@ async def measure(args: argparse.Namespace) -> None:
     print(f"adapter: {info['device']} ({info['backend_type']}, {info['adapter_type']})")
     print(
         f"scene {name}, {width}x{height}, {args.fps:g} fps asked, {args.codec} at "
-        f"{args.bitrate / 1e6:g} Mb/s, {args.viewers} viewer(s), {elapsed:.1f} s measured"
+        f"{args.bitrate / 1e6:g} Mb/s, {args.viewers} viewer(s), {elapsed:.1f} s measured, "
+        f"adaptation {'off' if args.no_adapt else 'on'}"
     )
     for i, (series, b0, b1) in enumerate(zip(counts, bytes_at_start, bytes_at_end, strict=True)):
         per_second = [b - a for a, b in itertools.pairwise(series)]
@@ -107,6 +108,11 @@ async def measure(args: argparse.Namespace) -> None:
             f"encode {statistics.median(f.encode_ms for _, f in frames):.2f} ms, "
             f"present-to-packet median {statistics.median(p2p):.2f} ms (p95 {percentile(p2p, 0.95):.2f})"
         )
+        target = session.link.target
+        print(
+            f"server: target at the end {target.bitrate / 1e6:.2f} Mb/s, {target.fps:g} fps,"
+            f" scale {target.scale:g}"
+        )
 
 
 def main() -> None:
@@ -121,6 +127,7 @@ def main() -> None:
     parser.add_argument("--codec", choices=CODECS, default="h264")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--viewers", type=int, default=1)
+    parser.add_argument("--no-adapt", action="store_true", help="a fixed bitrate (serve --no-adapt)")
     asyncio.run(measure(parser.parse_args()))
 
 
