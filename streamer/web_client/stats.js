@@ -184,7 +184,9 @@ function formatServer(s) {
   if (!s) return { estimate: "–", sending: "–", retransmits: "–" };
   return {
     estimate: s.estimate === null ? "unlimited" : mbps(s.estimate),
-    sending: `${mbps(s.bitrate)} · ${Number(s.fps).toFixed(0)} fps · ${s.width}×${s.height}`,
+    sending:
+      `${mbps(s.bitrate)} · ${Number(s.fps).toFixed(0)} fps · ${s.width}×${s.height}` +
+      (s.levels > 1 ? ` · level ${s.level + 1} of ${s.levels}` : ""),
     retransmits:
       `${s.retransmissions}` +
       (s.retransmissions_missed ? `, ${s.retransmissions_missed} too late` : "") +
