@@ -7,16 +7,16 @@ once per `RESEND_INTERVAL` (30 ms), and resends may use at most `RESEND_SHARE` o
 bitrate (a token bucket holding `BURST_SECONDS` of it). What is refused is counted: a lost
 frame then ends in a keyframe request, which costs less than a storm.
 
-On a link that loses packets at random (the viewer reports 0.5-10% lost, so not a full link's
-overflow) a resend goes twice: a lost resend leaves a hole that some receivers (aiortc) ask for
-again only if another packet is lost soon after, and otherwise sit on for over a second. Two
-copies cost a few percent of the stream.
+On a link that loses packets at random (0.5-10% lost, so not a full link's overflow: by the
+viewer's last report, or sooner by the NACKs of the last second) a resend goes twice: a lost
+resend leaves a hole that some receivers (aiortc) ask for again only if another packet is lost
+soon after, and otherwise sit on for over a second. Two copies cost a few percent of the stream.
 """
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 
 __all__ = ["RetransmitBudget"]
@@ -27,7 +27,8 @@ RESEND_INTERVAL = 0.03  # seconds before the same packet is resent again: a NACK
 # means the resend was lost too (a viewer asks again only when it sees a new gap, and gives a
 # packet up once 128 newer ones came), not that it is still on its way
 REMEMBERED = 4096  # packets whose last resend is remembered
-TWICE_FROM, TWICE_BELOW = 0.005, 0.10  # reported loss between these: random loss, resend twice
+TWICE_FROM, TWICE_BELOW = 0.005, 0.10  # loss between these: random loss, resend twice
+PACKET_BYTES = 1100  # a video packet, about (aiortc fills them to 1200 bytes at most)
 
 
 class RetransmitBudget:
@@ -47,10 +48,18 @@ class RetransmitBudget:
         self._tokens = 0.0  # bytes that may be resent now
         self._filled = clock()
         self._resent_at: OrderedDict[int, float] = OrderedDict()
+        self._nacked: deque[float] = deque()  # when each NACKed packet was asked for, the last second
         self.resent = 0
         self.missed = 0  # no longer kept
         self.limited = 0  # refused by the budget
         self.repeats = 0  # asked for again within RESEND_INTERVAL of its resend: on its way
+
+    def loss(self) -> float:
+        """The fraction of packets lost: the viewer's last report, or the NACKs of the last second
+        against the packets the target bitrate sends in one, whichever is higher (a report
+        comes about once a second; NACKs come at once)."""
+        packets = max(1.0, self._bitrate() / 8 / PACKET_BYTES)
+        return max(self._loss(), len(self._nacked) / packets)
 
     def decide(self, sequence_number: int, size: int | None) -> int:
         """How many copies of the packet to resend (0: none); `size` in bytes, None when it is
@@ -60,6 +69,9 @@ class RetransmitBudget:
             self.missed += 1
             return 0
         now = self._clock()
+        self._nacked.append(now)
+        while self._nacked[0] < now - 1.0:
+            self._nacked.popleft()
         rate = self._bitrate() / 8 * RESEND_SHARE
         self._tokens = min(rate * BURST_SECONDS, self._tokens + (now - self._filled) * rate)
         self._filled = now
@@ -70,7 +82,7 @@ class RetransmitBudget:
         if self._tokens < size:
             self.limited += 1
             return 0
-        copies = 2 if TWICE_FROM <= self._loss() < TWICE_BELOW and self._tokens >= 2 * size else 1
+        copies = 2 if TWICE_FROM <= self.loss() < TWICE_BELOW and self._tokens >= 2 * size else 1
         self._tokens -= copies * size
         self._resent_at[sequence_number] = now
         self._resent_at.move_to_end(sequence_number)

@@ -7,10 +7,11 @@ at 1280x720, 30 fps, H.264 at 4 Mb/s, which sends 4.2-4.5 Mb/s of UDP through th
 2-core machine (the tests first check at least 3.5 Mb/s unconstrained). ICE goes through the
 relay only: the offer's and answer's candidates are rewritten to point at it.
 
-What each checks, once the stream has had 5 s to settle under the cap: the aiortc viewer's own
-jitter buffer sits on a hole for up to 512 packets, so the cap's first second, when the link
-overflows before any feedback can come back, freezes it for about 4.5 s (Chromium: about 1.5 s of
-freezes); docs/performance.md records the curves.
+Under the cap the offered rate is checked from 5 s on, and the picture (fps, freezes) from then
+too in Chromium. The cap's first second overflows the link before any feedback can come back,
+and aiortc's receiver sits on a hole in its jitter buffer until 512 newer packets came, so it
+stays frozen for 4-5 s at the capped rate (Chromium: about 1.5 s of freezes in all): its
+picture is judged from 7 s. docs/performance.md records the curves.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def stream_config() -> ServeConfig:
 
 
 CAP = 1_500_000
+AIORTC_RECOVERED = 7.0  # seconds into the cap from which the aiortc viewer's picture is judged
 
 
 def offered_after(relay: Relay, start: float, end: float) -> list[tuple[float, float]]:
@@ -108,8 +110,10 @@ def test_an_aiortc_viewer_behind_a_cap_then_loss_keeps_its_picture() -> None:
             )
             settled = offered_after(relay, capped + 5.0, lifted)
             assert all(rate < CAP for _, rate in settled), settled
-            assert fps(viewer.arrivals, capped + 5.0, lifted) >= 24
-            assert not [f for f in frozen(capped + 5.0, lifted) if f.duration > 1.0]
+            # aiortc's receiver sits on a packet lost in the cap's first second until 512 newer
+            # ones came (4-5 s at the capped rate): its picture is judged from 7 s.
+            assert fps(viewer.arrivals, capped + AIORTC_RECOVERED, lifted) >= 24
+            assert not [f for f in frozen(capped + AIORTC_RECOVERED, lifted) if f.duration > 1.0]
             climbed = offered_after(relay, lifted, lossy)
             assert max(rate for _, rate in climbed) >= UNCONSTRAINED * 0.9, climbed
             assert not [f for f in frozen(lossy, end) if f.duration > 0.5]

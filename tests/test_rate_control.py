@@ -219,16 +219,29 @@ def test_loss_alone_estimates_a_viewer_that_sends_no_remb() -> None:
 def test_resends_keep_to_their_budget_and_go_twice_on_random_loss() -> None:
     clock = Clock()
     loss = [0.0]
-    budget = RetransmitBudget(lambda: 4 * M, lambda: loss[0], clock)
+    budget = RetransmitBudget(lambda: 40 * M, lambda: loss[0], clock)  # about 4,500 packets a second
     assert budget.decide(1, None) == 0 and budget.missed == 1  # no longer kept
-    assert budget.decide(1, 1000) == 0 and budget.limited == 1  # no tokens yet
-    clock.now = 1.0  # a quarter of 4 Mb/s for 0.2 s at most: 25 kB
-    assert budget.decide(1, 1000) == 1
-    assert budget.decide(1, 1000) == 0 and budget.repeats == 1  # on its way
+    assert budget.decide(1, 10_000) == 0 and budget.limited == 1  # no tokens yet
+    clock.now = 1.0  # a quarter of 40 Mb/s for 0.2 s at most: 250 kB
+    assert budget.decide(1, 10_000) == 1
+    assert budget.decide(1, 10_000) == 0 and budget.repeats == 1  # on its way
     clock.now += 0.05
-    assert budget.decide(1, 1000) == 1  # asked again later: the resend was lost too
+    assert budget.decide(1, 10_000) == 1  # asked again later: the resend was lost too
     loss[0] = 0.02  # the viewer reports random loss: each resend goes twice
-    assert budget.decide(2, 1000) == 2
-    # 25 kB of tokens, less the 3 kB resent at 1.05 s: 22 more copies, then refusals.
-    assert sum(budget.decide(seq, 1000) for seq in range(3, 40)) == 22
+    assert budget.decide(2, 10_000) == 2
+    # 250 kB of tokens (refilled at 1.05 s), less the 30 kB resent since: 22 copies more.
+    assert sum(budget.decide(seq, 10_000) for seq in range(3, 40)) == 22
     assert budget.limited > 1
+
+
+def test_nacks_show_random_loss_before_the_viewer_reports_it() -> None:
+    clock = Clock()
+    budget = RetransmitBudget(lambda: 4 * M, lambda: 0.0, clock)  # about 450 packets a second
+    clock.now = 1.0
+    assert budget.decide(1, 1000) == 1  # one NACK in a second: 0.2%
+    clock.now += 0.1
+    assert budget.decide(2, 1000) == 1
+    clock.now += 0.1
+    assert budget.decide(3, 1000) == 2  # three: 0.7%, random loss
+    clock.now += 1.5
+    assert budget.decide(4, 1000) == 1  # the others are a second old
