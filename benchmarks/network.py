@@ -24,10 +24,10 @@ from playwright.sync_api import sync_playwright
 from streamer.cli import parse_bitrate
 from streamer.server import running
 from streamer.viewer import Viewer
-from tests.browser import LiveServer, ViewerPage, launch_chromium
-from tests.netlink import BackgroundRelay, Impairment, Relay, route_offer_through
+from tests.browser import LiveServer, launch_chromium
+from tests.netlink import BackgroundRelay, Impairment, Relay
 from tests.test_link_adaptation import stream_config
-from tests.viewing import bitrate_series, freezes, inbound_video, keep_peer_connections
+from tests.viewing import bitrate_series, freezes, inbound_video, watch_through
 
 Phase = tuple[str, float, Impairment]
 
@@ -85,12 +85,7 @@ def with_chromium(plan: list[Phase]) -> None:
     with LiveServer(stream_config()) as server, BackgroundRelay() as relay, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:
-            context = browser.new_context(viewport={"width": 640, "height": 400})
-            keep_peer_connections(context)
-            page = context.new_page()
-            route_offer_through(page, relay)
-            page.goto(server.url)
-            ViewerPage(page).wait_playing(frames=30, timeout=60)
+            page = watch_through(browser, server.url, relay)
             began = time.monotonic()
             marks, samples = [], []
             for name, seconds, impairment in plan:

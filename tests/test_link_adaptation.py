@@ -27,8 +27,8 @@ from streamer.encoder import EncoderSettings
 from streamer.server import ServeConfig, running
 from streamer.stream_task import WorkerConfig
 from streamer.viewer import Viewer
-from tests.browser import LiveServer, ViewerPage, launch_chromium
-from tests.netlink import BackgroundRelay, Impairment, Relay, route_offer_through
+from tests.browser import LiveServer, launch_chromium
+from tests.netlink import BackgroundRelay, Impairment, Relay
 from tests.viewing import (
     Freeze,
     InboundVideo,
@@ -37,7 +37,7 @@ from tests.viewing import (
     fps,
     freezes,
     inbound_video,
-    keep_peer_connections,
+    watch_through,
 )
 
 UNCONSTRAINED = 3_500_000  # b/s the stream must reach before any cap (issue 16)
@@ -126,12 +126,7 @@ def test_chromium_behind_a_cap_then_loss_keeps_its_picture() -> None:
     with LiveServer(stream_config()) as server, BackgroundRelay() as relay, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:
-            context = browser.new_context(viewport={"width": 640, "height": 400})
-            keep_peer_connections(context)
-            page = context.new_page()
-            route_offer_through(page, relay)
-            page.goto(server.url)
-            ViewerPage(page).wait_playing(frames=30, timeout=60)
+            page = watch_through(browser, server.url, relay)
             samples: list[tuple[float, InboundVideo]] = []
 
             def watch(seconds: float) -> float:

@@ -15,7 +15,10 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page
+
+from tests.browser import ViewerPage
+from tests.netlink import Relay, route_offer_through
 
 __all__ = [
     "Freeze",
@@ -26,6 +29,7 @@ __all__ = [
     "freezes",
     "inbound_video",
     "keep_peer_connections",
+    "watch_through",
 ]
 
 
@@ -125,3 +129,15 @@ def inbound_video(page: Page) -> InboundVideo | None:
     return InboundVideo(
         int(decoded), float(per_second), int(count), float(duration), int(received), int(lost)
     )
+
+
+def watch_through(browser: Browser, url: str, relay: Relay) -> Page:
+    """A new page of the web client at `url` whose WebRTC goes through `relay`, once it plays,
+    with `inbound_video` able to read it."""
+    context = browser.new_context(viewport={"width": 640, "height": 400})
+    keep_peer_connections(context)
+    page = context.new_page()
+    route_offer_through(page, relay)
+    page.goto(url)
+    ViewerPage(page).wait_playing(frames=30, timeout=60)
+    return page
