@@ -162,6 +162,9 @@ async def wait_stream(viewer: Viewer, condition: Callable[[dict[str, object]], b
 def test_a_full_link_takes_the_bitrate_to_the_floor_then_the_frame_rate_and_both_come_back() -> None:
     async def scenario() -> None:
         async with running(config("orbit", min_bitrate=200_000)) as (url, _server), Viewer(url) as viewer:
+            # The first frame first: a worker that compiles the scene (a cold compile cache, as in
+            # a fresh checkout) takes seconds before it streams, and REMB needs the stream.
+            await viewer.wait_frames(1, timeout=60)
             remb = RembSender(viewer)
             remb.start(20_000)  # far under what the moving scene sends: the link is full
             try:
