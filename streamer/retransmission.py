@@ -18,8 +18,12 @@ from __future__ import annotations
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import Literal
 
-__all__ = ["RetransmitBudget"]
+__all__ = ["Outcome", "RetransmitBudget"]
+
+# What became of a NACKed packet: `missed` and `limited` leave the viewer a packet short.
+Outcome = Literal["resent", "repeat", "missed", "limited"]
 
 RESEND_SHARE = 0.25  # of the target bitrate that resends may take
 BURST_SECONDS = 0.2  # of that rate, the most that may go at once
@@ -53,6 +57,7 @@ class RetransmitBudget:
         self.missed = 0  # no longer kept
         self.limited = 0  # refused by the budget
         self.repeats = 0  # asked for again within RESEND_INTERVAL of its resend: on its way
+        self.last: Outcome = "resent"  # the answer to the latest NACKed packet
 
     def loss(self) -> float:
         """The fraction of packets lost: the viewer's last report, or the NACKs of the last second
@@ -67,6 +72,7 @@ class RetransmitBudget:
         (`missed`, `limited`)."""
         if size is None:
             self.missed += 1
+            self.last = "missed"
             return 0
         now = self._clock()
         self._nacked.append(now)
@@ -78,9 +84,11 @@ class RetransmitBudget:
         last = self._resent_at.get(sequence_number)
         if last is not None and now - last < RESEND_INTERVAL:
             self.repeats += 1
+            self.last = "repeat"
             return 0
         if self._tokens < size:
             self.limited += 1
+            self.last = "limited"
             return 0
         copies = 2 if TWICE_FROM <= self.loss() < TWICE_BELOW and self._tokens >= 2 * size else 1
         self._tokens -= copies * size
@@ -89,4 +97,5 @@ class RetransmitBudget:
         while len(self._resent_at) > REMEMBERED:
             self._resent_at.popitem(last=False)
         self.resent += 1
+        self.last = "resent"
         return copies

@@ -266,23 +266,16 @@ class Session:
         self.metrics.video_height.labels(self.id).set(self.size[1])
 
     def _retransmission(self, sequence_number: int, size: int | None) -> int:
-        resends = self.link.resends
-        lost = resends.missed + resends.limited
-        repeats = resends.repeats
-        resend = self.link.retransmission(sequence_number, size)
-        if resend:
-            self.metrics.retransmissions.labels("resent").inc()
-        elif resends.repeats > repeats:
-            self.metrics.retransmissions.labels("repeat").inc()
-        else:
-            self.metrics.retransmissions.labels("missed" if size is None else "limited").inc()
+        copies = self.link.retransmission(sequence_number, size)
+        outcome = self.link.resends.last
+        self.metrics.retransmissions.labels(outcome).inc()
         now = time.monotonic()
-        if resends.missed + resends.limited > lost and now - self._repaired_at >= REPAIR_INTERVAL:
+        if outcome in ("missed", "limited") and now - self._repaired_at >= REPAIR_INTERVAL:
             # A packet the viewer will not get: its picture is broken until the next keyframe,
             # so send one now rather than wait for the viewer to ask (some ask late).
             self._repaired_at = now
             self._keyframe_requested()
-        return resend
+        return copies
 
     def _report_stream(self) -> None:
         """The `stream` message: what the link carries and what is sent (the stats overlay)."""
