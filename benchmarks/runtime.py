@@ -15,7 +15,9 @@ streamer/video.py's Mp4Writer), run twice in alternation:
   same with the cache filled by the cold start: a second process's start).
 
 Then the cost of one guest-to-host call (`gpu-supported-limits.max-bind-groups`) in microseconds,
-timed by the `call_loop` test guest inside wasm, minus the same loop without the call.
+timed by the `call_loop` test guest inside wasm, minus the same loop without the call: through the
+host's own callbacks (gpu_host/host_calls.py) and, in alternation, through wasmtime-py's generic
+trampoline (the path before them). `--calls-only` measures only that.
 
 Numbers are medians; compare them only with figures from the same run (docs/performance.md).
 """
@@ -67,7 +69,9 @@ def start_time(runtime: Runtime, path: Path, size: tuple[int, int]) -> float:
     return time.perf_counter() - start
 
 
-def measure_scene(name: str, size: tuple[int, int], frames: int, warmup: int) -> SceneFigures:
+def measure_scene(
+    name: str, size: tuple[int, int], frames: int, warmup: int, trampoline: bool = False
+) -> SceneFigures:
     path = scene_path(name)
     with tempfile.TemporaryDirectory() as cache:
         with Runtime(cache_dir=Path(cache)) as cold_runtime:
@@ -83,7 +87,13 @@ def measure_scene(name: str, size: tuple[int, int], frames: int, warmup: int) ->
     with tempfile.TemporaryDirectory() as out:
         for round_ in range(4):  # sequential and pipelined in alternation, so both see the same machine
             depth = 1 + round_ % 2
-            options = GuestOptions(name=name, size=size, frame_format="yuv420p", frames_in_flight=depth)
+            options = GuestOptions(
+                name=name,
+                size=size,
+                frame_format="yuv420p",
+                frames_in_flight=depth,
+                wasmtime_trampoline=trampoline,
+            )
             with (
                 Mp4Writer(Path(out) / f"{round_}.mp4", 30, size) as writer,
                 warm_runtime.run(component, options) as guest,
@@ -107,8 +117,11 @@ def measure_scene(name: str, size: tuple[int, int], frames: int, warmup: int) ->
     )  # fmt: skip
 
 
-def call_cost_us(runtime: Runtime, calls: int = 20000) -> tuple[float, int]:
-    """Median microseconds per `max-bind-groups` call over the guest's rounds, and the value it read."""
+def call_cost_us(runtime: Runtime, calls: int = 20000, trampoline: bool = False) -> tuple[float, int]:
+    """Median microseconds per `max-bind-groups` call over the guest's rounds, and the value it read.
+
+    `trampoline`: through wasmtime-py's generic trampoline, the path before gpu_host/host_calls.py.
+    """
     lines: list[str] = []
     options = GuestOptions(
         name="call_loop",
@@ -116,6 +129,7 @@ def call_cost_us(runtime: Runtime, calls: int = 20000) -> tuple[float, int]:
         virtual_time=False,
         env=(("CALLS", str(calls)),),
         sink=lambda _g, _s, line: lines.append(line),
+        wasmtime_trampoline=trampoline,
     )
     with runtime.run(runtime.load(test_guest_path("call_loop")), options) as guest:
         guest.next_frame()
@@ -135,6 +149,10 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=60, help="frames measured per scene (default 60)")
     parser.add_argument("--warmup", type=int, default=10, help="frames before measuring (default 10)")
     parser.add_argument("--scenes", help="comma-separated scene names (default: every built-in scene)")
+    parser.add_argument("--calls-only", action="store_true", help="only the host-call figures")
+    parser.add_argument(
+        "--trampoline", action="store_true", help="scenes' host calls through wasmtime-py's trampoline"
+    )
     args = parser.parse_args()
     width, height = args.size
     scenes = args.scenes.split(",") if args.scenes else builtin_scenes()
@@ -161,9 +179,9 @@ def main() -> None:
     )
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    for name in scenes:
+    for name in [] if args.calls_only else scenes:
         try:
-            f = measure_scene(name, (width, height), args.frames, args.warmup)
+            f = measure_scene(name, (width, height), args.frames, args.warmup, args.trampoline)
         except GuestError as exc:  # e.g. a frame-buffer guest past wasmtime 49's per-call copy limit
             print(f"| {name} | cannot run at {width}x{height}: {exc} |", flush=True)
             continue
@@ -173,9 +191,17 @@ def main() -> None:
             f"{f.cold_s:.2f} s | {f.warm_s:.2f} s |",
             flush=True,
         )
+    costs: dict[bool, list[float]] = {False: [], True: []}
     with Runtime() as runtime:
-        cost, value = call_cost_us(runtime)
-    print(f"\nguest-to-host call (gpu-supported-limits.max-bind-groups -> {value}): {cost:.2f} us")
+        for round_ in range(6):  # the two paths in alternation, so both see the same machine
+            trampoline = round_ % 2 == 1
+            cost, value = call_cost_us(runtime, trampoline=trampoline)
+            costs[trampoline].append(cost)
+    direct, generic = statistics.median(costs[False]), statistics.median(costs[True])
+    print(
+        f"\nguest-to-host call (gpu-supported-limits.max-bind-groups -> {value}), median of 3 guests: "
+        f"{direct:.2f} us; through wasmtime-py's trampoline {generic:.2f} us ({generic / direct:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -37,6 +37,9 @@ class GuestOptions:
     # Live, a frame tick waits at most this many frame periods for the guest to take the input
     # waiting at it (docs/design.md, "Input before the frame"); a render waits without a bound.
     input_settle: float = 0.25
+    # Host calls through wasmtime-py's generic trampoline instead of the host's own callbacks
+    # (gpu_host/host_calls.py): only for benchmarks/runtime.py to compare the two.
+    wasmtime_trampoline: bool = False
     limits: Limits = field(default_factory=Limits)
     sink: LineSink = field(default=print_line, compare=False)
 

@@ -37,7 +37,8 @@ from .errors import (
     HostError,
     NotImplementedByHost,
 )
-from .resources import HandleTable, Resource, TableFull, resource_type_id
+from .host_calls import HostCalls
+from .resources import HandleTable, Resource, resource_type_id
 from .wit import versions_compatible
 
 __all__ = [
@@ -174,15 +175,6 @@ class Boundary:
             return value
         raise TypeError(f"cannot lower {type(value).__name__}")
 
-    def release(self, store: Any, args: Iterable[Any]) -> None:
-        """Drop handles in arguments of a call that failed before lifting them."""
-        for value in args:
-            if isinstance(value, ResourceAny):
-                try:
-                    value.drop(store)
-                except Exception:
-                    log.debug("could not drop a handle of a failed call", exc_info=True)
-
 
 def _result_tagged(result: Any) -> bool | None:
     """None when a function returns no `result`; else whether its cases must be spelled `Variant`.
@@ -213,54 +205,39 @@ def describe_gpu_error(exc: BaseException) -> str:
     return _first_line(" ".join(useful[:3]) if useful else text)
 
 
-def _make_host_func(
+def _host_function(
     call: str,
     impl: Callable[..., Any],
-    boundary: Boundary,
     tagged: bool | None,
-    guard: Callable[[], None],
     observe: CallObserver,
     api_error: ApiErrorHandler,
-) -> Callable[..., Any]:
-    def host_func(store: Any, *args: Any) -> Any:
-        try:
-            guard()
-            lifted = [boundary.lift(store, a) for a in args]
-        except BaseException:
-            log.debug("host call %s: arguments rejected", call, exc_info=True)
-            boundary.release(store, args)
-            raise
+) -> Callable[[list[Any]], Any]:
+    """`impl` over lifted arguments, returning the value to lower: WIT errors and GPU errors
+    become what the guest sees, any other failure a `GuestCallError` that ends the guest."""
+
+    def host_function(args: list[Any]) -> Any:
         observe(call)
         try:
             try:
-                value = impl(*lifted)
+                value = impl(*args)
             except (wgpu.GPUError, GuestGpuError) as exc:
-                value = api_error(call, impl, lifted, exc)
-            if tagged:
-                value = Variant("ok", value)
+                value = api_error(call, impl, args, exc)
+            return Variant("ok", value) if tagged else value
         except WitErr as err:
             if tagged is None:
                 raise GuestCallError(call, str(err.payload)) from None
-            value = Variant("err", err.payload) if tagged else err.payload
+            return Variant("err", err.payload) if tagged else err.payload
         except (HostError, GuestStopped, GuestExitRequest):
             raise
         except (ValueError, TypeError, RuntimeError, KeyError, IndexError) as exc:
             log.debug("host call %s failed", call, exc_info=True)
             raise GuestCallError(call, describe_gpu_error(exc) or type(exc).__name__) from exc
-        try:
-            return boundary.lower(value)
-        except TableFull as exc:
-            if isinstance(value, Resource):
-                value.release()  # made for a handle the guest will never get
-            raise GuestCallError(call, str(exc), "Limits.handles") from exc
 
-    return host_func
+    return host_function
 
 
-def _trap_stub(call: str, guard: Callable[[], None], boundary: Boundary) -> Callable[..., Any]:
-    def stub(store: Any, *args: Any) -> Any:
-        boundary.release(store, args)
-        guard()
+def _trap_stub(call: str) -> Callable[[list[Any]], Any]:
+    def stub(_args: list[Any]) -> Any:
         raise NotImplementedByHost(call)
 
     return stub
@@ -273,8 +250,12 @@ def build_linker(
     table: HandleTable,
     guard: Callable[[], None],
     observe: CallObserver,
+    trampoline: bool = False,
 ) -> Linker:
-    """A linker defining every import of `component` from `interfaces`, or a ComponentError."""
+    """A linker defining every import of `component` from `interfaces`, or a ComponentError.
+
+    `trampoline`: host calls go through wasmtime-py's generic trampoline (for comparison).
+    """
     by_name = {iface.interface: iface for iface in interfaces}
     boundary = Boundary(table)
     imports = component.type.imports(engine)
@@ -286,6 +267,8 @@ def build_linker(
         table.remove(rep)
 
     linker = Linker(engine)
+    calls = HostCalls(table, guard, boundary.lift, boundary.lower, trampoline)
+    linker.host_calls = calls  # type: ignore[attr-defined]  # its callbacks live as long as the linker
     defined: list[ResourceType] = []
     with linker.root() as root:
         for import_name, ext in imports.items():
@@ -305,11 +288,10 @@ def build_linker(
                     elif isinstance(ty, FuncType):
                         impl = impls.get(name)
                         if impl is None:
-                            inst.add_func(name, _trap_stub(name, guard, boundary))
+                            calls.define(inst, name, ty, _trap_stub(name))
                         else:
                             tagged = _result_tagged(ty.result)
-                            func = _make_host_func(
-                                name, impl, boundary, tagged, guard, observe, by_name[base].api_error
-                            )
-                            inst.add_func(name, func)
+                            api_error = by_name[base].api_error
+                            func = _host_function(name, impl, tagged, observe, api_error)
+                            calls.define(inst, name, ty, func)
     return linker

@@ -231,6 +231,7 @@ class GuestRunner:
             ctx.table,
             ctx.waker.check,
             self._observe,
+            trampoline=ctx.options.wasmtime_trampoline,
         )
         instance = linker.instantiate(store, self.component.component)
         entry = self.component.entry

@@ -22,7 +22,7 @@ from wasmtime.component import ComponentInstanceType, FuncType
 
 from gpu_host import GuestComponent, GuestError, GuestOptions, Runtime
 from gpu_host.coverage import NOT_IMPLEMENTED, UNREACHABLE, webgpu_coverage
-from gpu_host.webgpu.adapter import limit_key
+from gpu_host.webgpu.objects import limit_key
 from gpu_host.webgpu.wgsl_features import supported_wgsl_features
 from scenes.build import discover
 from tests.conftest import ROOT, Captured

@@ -20,6 +20,7 @@ from .objects import (
     GpuSupportedLimits,
     RecordOptionGpuSize64,
     WgslLanguageFeatures,
+    limit_key,
 )
 from .wgsl_features import supported_wgsl_features
 
@@ -30,12 +31,6 @@ if TYPE_CHECKING:
 # What get-preferred-canvas-format answers, and the format of the frame textures a graphics
 # context hands out: the presenter copies them out as they are (RGBA, no swizzle).
 PREFERRED_CANVAS_FORMAT = "rgba8unorm"
-
-
-def limit_key(name: str) -> str:
-    """`max-texture-dimension1-d`, wgpu-py's `max-texture-dimension-1d` and WebGPU's
-    `maxTextureDimension1D` all meet as `maxtexturedimension1d`."""
-    return name.replace("-", "").lower()
 
 
 # WIT feature names that wgpu-native spells differently.

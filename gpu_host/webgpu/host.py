@@ -16,7 +16,7 @@ from ..errors import GuestGpuError
 from ..linking import HostInterface, describe_gpu_error
 from ..wit import WIT_DIR, interface_functions
 from . import objects
-from .adapter import AdapterFunctions, limit_key
+from .adapter import AdapterFunctions
 from .budget import GpuBudget
 from .buffer import FLAG_FUNCTIONS, BufferFunctions
 from .bundle import BundleFunctions
@@ -24,7 +24,7 @@ from .command import ALIASES, CommandFunctions
 from .device import DeviceFunctions
 from .device_events import DeviceEventFunctions, UncapturedErrors, truncate
 from .error_scope import ErrorScopeFunctions, error_filter
-from .objects import GpuDevice, GpuObject, GpuShaderModule, GpuSupportedLimits
+from .objects import GpuDevice, GpuObject, GpuShaderModule, GpuSupportedLimits, limit_key
 from .pipeline import PipelineFunctions
 from .query import QueryFunctions
 from .queue import QueueFunctions
@@ -58,10 +58,8 @@ def _limit_getter(wit_name: str) -> Callable[[GpuSupportedLimits], int]:
     key = limit_key(wit_name)
 
     def get(limits: GpuSupportedLimits) -> int:
-        for name, value in limits.limits.items():
-            if limit_key(name) == key:
-                return int(value)
-        return 0  # a limit wgpu-native does not report (e.g. max-bind-groups-plus-vertex-buffers)
+        # 0: a limit wgpu-native does not report (e.g. max-bind-groups-plus-vertex-buffers)
+        return int(limits.by_key.get(key, 0))
 
     return get
 

@@ -109,11 +109,18 @@ class GpuAdapter(GpuObject):
     wit_resource = W + "gpu-adapter"
 
 
+def limit_key(name: str) -> str:
+    """`max-texture-dimension1-d`, wgpu-py's `max-texture-dimension-1d` and WebGPU's
+    `maxTextureDimension1D` all meet as `maxtexturedimension1d`."""
+    return name.replace("-", "").lower()
+
+
 class GpuSupportedLimits(Resource):
     wit_resource = W + "gpu-supported-limits"
 
     def __init__(self, limits: dict[str, int]) -> None:
         self.limits = limits
+        self.by_key = {limit_key(name): value for name, value in limits.items()}  # one lookup a getter
 
 
 class GpuSupportedFeatures(Resource):

@@ -43,6 +43,9 @@ RECORDERS = (GpuCommandEncoder, GpuRenderPassEncoder, GpuComputePassEncoder, Gpu
 HOLDERS = (GpuTextureView, GpuBindGroup, GpuRenderBundle)
 
 
+_CONTAINERS = (dict, list, tuple, Variant)
+
+
 def objects_in(value: Any) -> Iterator[GpuObject]:
     """The wasi:webgpu objects in a lifted argument (records, lists, variants)."""
     if isinstance(value, GpuObject):
@@ -106,7 +109,17 @@ def guarded(call: str, impl: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(impl)
     def checked(*args: Any) -> Any:
-        found = [obj for arg in args for obj in objects_in(arg)]
+        if len(args) == 1 and not isinstance(args[0], _CONTAINERS):  # `self` alone: nothing to check
+            result = impl(*args)
+            if isinstance(result, GpuObject):
+                _record(args, [args[0]] if isinstance(args[0], GpuObject) else [], result)
+            return result
+        found: list[GpuObject] = []
+        for arg in args:  # most arguments are objects or numbers: no generator for those
+            if isinstance(arg, GpuObject):
+                found.append(arg)
+            elif isinstance(arg, _CONTAINERS):
+                found.extend(objects_in(arg))
         if len(found) > 1:
             _check_one_device(call, found)
         result = impl(*args)
