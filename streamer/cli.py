@@ -20,7 +20,7 @@ from . import options
 from .admission import DoorSettings, is_loopback
 from .auth import AuthSettings
 from .doctor import doctor
-from .encoder import CODECS, EncoderSettings
+from .encoder import CODECS, EncoderSettings, threads_per_session
 from .farm.command import add_farm_arguments, farm_command
 from .options import parse_bitrate, parse_bytes, parse_duration, parse_size
 from .render import render, render_isolated
@@ -321,6 +321,8 @@ def worker_config(args: argparse.Namespace, component: Path, name: str) -> Worke
             fps=args.fps,
             min_bitrate=args.min_bitrate,
             adapt=args.adapt,
+            # A shared stream is one session: its levels' encoders may take every core.
+            threads=0 if args.shared else threads_per_session(args.max_sessions),
         ),
         limits=limits_from_args(args),
     )

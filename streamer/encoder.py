@@ -19,6 +19,7 @@ reopens either codec. Measured in docs/performance.md ("Changing the bitrate of 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal, TypeAlias
@@ -59,7 +60,7 @@ class EncoderSettings:
     keyframe_interval: float = 2.0  # seconds between keyframes when nobody asks for one
     h264_preset: str = "ultrafast"
     vp8_speed: int = 8  # libvpx cpu-used in realtime mode: 8 is its fastest
-    threads: int = 0  # 0: the codec picks (all cores)
+    threads: int = 0  # 0: the codec picks (all cores); `threads_per_session` shares them out
     min_bitrate: int = 500_000  # the floor a viewer's link may take the bitrate down to (--min-bitrate)
     adapt: bool = True  # follow the viewer's link (streamer/rate_control.py); False: a fixed bitrate
 
@@ -79,6 +80,17 @@ class EncoderSettings:
     def live_bitrate(self) -> bool:
         """Whether the codec takes a new bitrate without reopening (measured: libx264 yes, libvpx no)."""
         return self.codec == "h264"
+
+
+def threads_per_session(sessions: int, cores: int | None = None) -> int:
+    """Encoder threads for each of `sessions` sessions sharing this machine's cores.
+
+    Each session's encoder left to pick would take every core, so that a full node runs
+    sessions x cores threads fighting for them; a share each keeps one frame's encode short
+    without that (docs/performance.md, "Sessions per node").
+    """
+    cores = cores or os.cpu_count() or 1
+    return max(1, cores // max(1, sessions))
 
 
 @dataclass(frozen=True)
@@ -200,7 +212,7 @@ class VideoEncoder:
         codec.gop_size = 10**6  # keyframes come from request_keyframe and the interval only
         codec.max_b_frames = 0
         codec.thread_count = s.threads
-        if s.threads == 0:
+        if s.threads != 1:
             codec.thread_type = "SLICE"  # frame threads add a frame of delay per thread
         codec.open()
         self._codec = codec
