@@ -4,6 +4,7 @@ traceback later, when the server or the render starts)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,12 @@ def test_each_numeric_option_at_and_past_its_bounds(
         error = capsys.readouterr().err.strip().splitlines()[-1]
         assert error.startswith(f"streamer {command[0]}: error: argument {option}:"), error
         assert "Traceback" not in error
+
+
+def test_encoders_share_the_cores_among_the_sessions_a_node_holds() -> None:
+    cores = os.cpu_count() or 1
+    for sessions, threads in ((1, cores), (cores, 1), (4 * cores, 1)):
+        args = build_parser().parse_args([*SERVE, f"--max-sessions={sessions}"])
+        assert worker_config(args, Path("scene.wasm"), "scene").encoder.threads == threads
+    shared = build_parser().parse_args([*SERVE, "--shared", "--max-viewers=64"])
+    assert worker_config(shared, Path("scene.wasm"), "scene").encoder.threads == 0  # one session: all
