@@ -30,7 +30,7 @@ from av.video.frame import PictureType
 
 from gpu_host.frame import BT601, Colour, Frame, frame_rate
 
-from .av_frame import tag_colour, yuv_frame
+from .av_frame import Picture, tag_colour
 from .options import BITRATE, FPS
 from .rate_control import StreamTarget
 
@@ -118,6 +118,7 @@ class VideoEncoder:
         self.target = StreamTarget(settings.bitrate, settings.fps, 1.0)  # what the codec is open with
         self._wanted = self.target  # set from another thread by `retarget`, applied at the next frame
         self._codec: av.VideoCodecContext | None = None
+        self._picture = Picture()  # reused from frame to frame
         self._size = (0, 0)
         self._colour = BT601
         self._index = 0
@@ -138,7 +139,7 @@ class VideoEncoder:
     def encode(self, frame: Frame, timestamp: int) -> list[EncodedPacket]:
         """Encode one frame shown at `timestamp` (RTP 90 kHz units). I420 frames go in as they
         are; RGB ones are converted with their own colour (`Frame.i420`)."""
-        picture = yuv_frame(frame)
+        picture = self._picture.fill(frame)
         wanted = self._wanted
         size = scaled((picture.width, picture.height), wanted.scale)
         if size != (picture.width, picture.height):
