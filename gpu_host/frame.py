@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -262,10 +262,12 @@ class Frame:
         return rgb_to_i420(self.pixels, self.colour)
 
     def release(self) -> None:
-        """Give lent pixel memory back (idempotent; nothing to do for a frame that owns its pixels)."""
+        """Give lent pixel memory back (idempotent; nothing to do for a frame that owns its pixels).
+        A lent frame's pixels are empty afterwards: the memory they viewed is no longer theirs."""
         callback = self.on_release
         if callback is not None:
             object.__setattr__(self, "on_release", None)
+            object.__setattr__(self, "pixels", np.empty((0, 0), dtype=np.uint8))
             callback()
 
 
@@ -276,6 +278,15 @@ class PixelSource(Protocol):
         """Wait until the pixels are in host memory: (pixels, format, picture size, the
         `perf_counter()` at which the GPU had finished the copy). Raises a GuestCallError when
         they cannot be read (a lost device, a GPU wait past its limit)."""
+        ...
+
+
+@runtime_checkable
+class LendingSource(PixelSource, Protocol):
+    """A pixel source that can lend its pixels in place (`PendingFrame.result(lend=True)`)."""
+
+    def lend(self) -> tuple[Pixels, PixelFormat, tuple[int, int], float, Callable[[], None] | None]:
+        """As `pixels()`, plus the function that gives lent pixels back (None: they were copied)."""
         ...
 
 
@@ -306,11 +317,20 @@ class PendingFrame:
         self._frame: Frame | None = None
         self._error: BaseException | None = None
 
-    def result(self) -> Frame:
-        """The frame, once its pixels are in host memory; the guest's error if they cannot be."""
+    def result(self, lend: bool = False) -> Frame:
+        """The frame, once its pixels are in host memory; the guest's error if they cannot be.
+
+        `lend`: where the presenter can (I420 read back from the GPU), the frame's pixels are the
+        mapped readback buffer itself, read-only, with no copy; the caller must `release()` the
+        frame as soon as it is done with them (the buffer takes no other frame until then).
+        """
         if self._frame is None and self._error is None:
+            give_back: Callable[[], None] | None = None
             try:
-                pixels, fmt, size, read_at = self._source.pixels()
+                if lend and isinstance(self._source, LendingSource):
+                    pixels, fmt, size, read_at, give_back = self._source.lend()
+                else:
+                    pixels, fmt, size, read_at = self._source.pixels()
             except Exception as exc:  # whatever failed, the caller gets a GuestError
                 self._error = self._describe(exc)
             else:
@@ -325,6 +345,7 @@ class PendingFrame:
                     max(0.0, read_at - self.presented_at),
                     self.presented_at,
                     read_at,
+                    give_back,
                 )
         if self._error is not None:
             raise self._error

@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,8 @@ __all__ = ["GpuPresenter"]
 
 PRESENT = "[method]context.present"
 ROW_ALIGNMENT = 256  # WebGPU's bytesPerRow alignment for texture -> buffer copies
+MAX_LENT = 2  # frames lent at once for which new buffers are made (the encoder holds one)
+GIVE_BACK_SECONDS = 10.0  # how long the guest waits for a lent frame before giving up on it
 
 
 class _Slot:
@@ -50,6 +53,18 @@ class _Slot:
         )
         self.busy = False
         self.broken = False  # its mapping never finished (a GPU wait timed out): never reused
+
+    def view(self, data: Any) -> Pixels | None:
+        """The mapped bytes as packed I420 planes in place, where the GPU wrote them packed (even
+        widths that are multiples of 8); None otherwise."""
+        layout = self.layout
+        even_w, even_h = layout.even
+        if self.format != "yuv420p" or layout.y_stride != even_w or layout.uv_stride != even_w // 2:
+            return None
+        planes: Pixels = np.frombuffer(data, dtype=np.uint8, count=layout.nbytes).reshape(
+            even_h * 3 // 2, even_w
+        )
+        return planes
 
     def unpack(self, data: Any) -> Pixels:
         """The mapped bytes as a frame's pixels (a copy the consumer owns)."""
@@ -72,6 +87,7 @@ class _Readback:
         self._lock = threading.Lock()
         self._result: tuple[Pixels, PixelFormat, tuple[int, int], float] | None = None
         self._error: BaseException | None = None
+        self._lent = False  # the result views the mapped buffer until `_give_back`
 
     def pixels(self, guest_thread: bool = False) -> tuple[Pixels, PixelFormat, tuple[int, int], float]:
         with self._lock:
@@ -82,7 +98,29 @@ class _Readback:
         assert self._result is not None
         return self._result
 
-    def _read(self, guest_thread: bool) -> None:
+    def lend(self) -> tuple[Pixels, PixelFormat, tuple[int, int], float, Callable[[], None] | None]:
+        """The pixels as `pixels()` gives them, but where they can be, a view of the mapped
+        buffer itself (no copy), with the function that gives it back: until then the buffer
+        takes no other frame, and after it the view must not be read."""
+        with self._lock:
+            if self._result is None and self._error is None:
+                self._read(False, lend=True)
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return (*self._result, self._give_back if self._lent else None)
+
+    def _give_back(self) -> None:
+        with self._lock:
+            if not self._lent:
+                return
+            self._lent = False
+            self._result = None
+            self._error = GuestCallError(PRESENT, "this frame's lent pixels were given back")
+            self._slot.buffer.unmap()
+        self._presenter._finished(self)
+
+    def _read(self, guest_thread: bool, lend: bool = False) -> None:
         slot = self._slot
         waits = self._presenter.device.waits
         try:
@@ -92,14 +130,18 @@ class _Readback:
             self._error = exc
             self._presenter._finished(self)
             return
+        read_at = self._copied.done_at or time.perf_counter()
         try:
-            pixels = slot.unpack(slot.buffer.read_mapped(copy=False))
-            self._result = (pixels, slot.format, slot.size, self._copied.done_at or time.perf_counter())
+            data = slot.buffer.read_mapped(copy=False)
+            view = slot.view(data) if lend else None
+            if view is not None and self._presenter._lending(self):
+                self._result, self._lent = (view, slot.format, slot.size, read_at), True
+                return  # mapped until given back
+            self._result = (slot.unpack(data), slot.format, slot.size, read_at)
         except Exception as exc:  # kept for the consumer, as a failed present
             self._error = GuestCallError(PRESENT, f"the frame could not be read back: {exc}")
-        finally:
-            slot.buffer.unmap()
-            self._presenter._finished(self)
+        slot.buffer.unmap()
+        self._presenter._finished(self)
 
 
 class GpuPresenter:
@@ -118,7 +160,10 @@ class GpuPresenter:
         self._slots: list[_Slot] = []
         self._yuv: YuvConverter | None = None
         self._pending: deque[_Readback] = deque()
+        self._lent: set[_Readback] = set()  # frames whose consumer reads the mapped buffer itself
         self._lock = threading.Lock()  # slots' busy flags and the pending frames, shared with consumers
+        self._returned = threading.Condition(self._lock)  # a lent frame was given back
+        self._kept: list[_Slot] = []  # buffers still lent when the presenter was closed
         self._closed = False
         device.before_release.append(self.close)
 
@@ -188,12 +233,17 @@ class GpuPresenter:
                     if not slot.busy and not slot.broken:
                         slot.busy = True
                         return slot
-                if len(self._slots) < self._slots_wanted:
+                # A frame lent to its consumer (one at a time, normally) does not count against K.
+                if len(self._slots) < self._slots_wanted + min(len(self._lent), MAX_LENT):
                     slot = _Slot(self.device.check_alive(PRESENT), size, self._format)
                     slot.busy = True
                     self._slots.append(slot)
                     return slot
                 oldest = self._pending[0] if self._pending else None
+                if oldest is None and self._lent:  # every other buffer is lent: wait for one back
+                    if not self._returned.wait(GIVE_BACK_SECONDS):
+                        raise GuestCallError(PRESENT, "the frames' consumer holds every readback buffer")
+                    continue
             if oldest is None:  # every buffer broken: the device is lost
                 raise GuestCallError(PRESENT, "no frame readback buffer is usable; the device was lost")
             try:
@@ -201,12 +251,25 @@ class GpuPresenter:
             except Exception:  # kept for that frame's consumer
                 pass
 
+    def _lending(self, readback: _Readback) -> bool:
+        """A frame's pixels are lent to its consumer: no longer pending, its buffer still busy.
+        False (copy them instead) once the presenter is closing."""
+        with self._lock:
+            if self._closed:
+                return False
+            if readback in self._pending:
+                self._pending.remove(readback)
+            self._lent.add(readback)
+            return True
+
     def _finished(self, readback: _Readback) -> None:
-        """A frame's readback is over (read or failed): its buffer may take another frame."""
+        """A frame's readback is over (read, failed or given back): its buffer may take another."""
         with self._lock:
             if readback in self._pending:
                 self._pending.remove(readback)
+            self._lent.discard(readback)
             readback._slot.busy = False
+            self._returned.notify_all()
 
     # --- the end --------------------------------------------------------------------------------
 
@@ -235,8 +298,14 @@ class GpuPresenter:
                 pass
 
     def _destroy_slots(self) -> None:
+        """Destroy the readback buffers, once the frames lent from them are given back; one
+        still lent after `GIVE_BACK_SECONDS` is kept, never destroyed under its reader (wgpu-native
+        aborts on reading a destroyed mapped buffer)."""
         with self._lock:
+            self._returned.wait_for(lambda: not self._lent, GIVE_BACK_SECONDS)
+            lent = {readback._slot for readback in self._lent}
             slots, self._slots = self._slots, []
+            self._kept.extend(slot for slot in slots if slot in lent)
         for slot in slots:
-            if not self.device.waits.park(slot.buffer):
+            if slot not in lent and not self.device.waits.park(slot.buffer):
                 slot.buffer.destroy()

@@ -280,7 +280,9 @@ class EncodeThread:
                 return
 
     def _encode(self, pending: PendingFrame, seq: int, probe: bool, shown: float) -> None:
-        frame = pending.result()  # the pixels, once the GPU has copied them
+        # The pixels, once the GPU has copied them: the readback buffer itself unless a marker
+        # is to be stamped in them (lent pixels are read-only).
+        frame = pending.result(lend=not probe)
         readback_ms = (time.perf_counter() - frame.presented_at) * 1e3  # waiting in line counts too
         try:
             if probe:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gpu_host import GuestComponent, GuestOptions, Runtime
+from gpu_host import GuestComponent, GuestOptions, GuestRunner, PendingFrame, Runtime
 from gpu_host.events import InputEvent, load_script
 from scenes.build import scene_path
 from scenes.build import test_guest_path as guest_path
@@ -110,3 +110,40 @@ def test_a_frame_buffer_guest_is_converted_with_the_same_colour(
     # move the saturated bars by 10 or more.
     error = np.abs(last - truth).max(axis=2)
     assert np.median(error) <= 2 and np.mean(error <= 6) > 0.98, (np.median(error), np.mean(error <= 6))
+
+
+def pending(guest: GuestRunner) -> PendingFrame:
+    guest.request_frame()
+    return guest.take_frame()
+
+
+def test_a_lent_frame_is_the_mapped_readback_until_given_back(
+    runtime: Runtime, load: Callable[[str], GuestComponent]
+) -> None:
+    """The encoder's frames (`result(lend=True)`) are the readback buffer itself, read-only: the
+    guest renders on meanwhile without that buffer taking another frame, and the frame equals the
+    one a copy gives. Once given back its pixels are gone."""
+    options = GuestOptions(name="orbit", size=(64, 48), frame_format="yuv420p", sink=lambda *_: None)
+    with runtime.run(load("orbit"), options) as guest:
+        copied = [pending(guest).result() for _ in range(6)]
+    with runtime.run(load("orbit"), options) as guest:
+        lent = pending(guest).result(lend=True)
+        assert lent.on_release is not None and not lent.pixels.flags.writeable
+        held = lent.pixels.copy()
+        later = [pending(guest).result() for _ in range(5)]  # more frames than buffers
+        assert np.array_equal(lent.pixels, held)
+        lent.release()
+        lent.release()
+    assert lent.pixels.size == 0
+    assert np.array_equal(held, copied[0].pixels)
+    assert all(np.array_equal(a.pixels, b.pixels) for a, b in zip(later, copied[1:], strict=True))
+    assert not np.array_equal(copied[0].pixels, copied[5].pixels)  # orbit moves: a reuse would show
+
+
+def test_a_frame_whose_planes_are_padded_is_copied_instead(
+    runtime: Runtime, load: Callable[[str], GuestComponent]
+) -> None:
+    options = GuestOptions(name="orbit", size=(66, 48), frame_format="yuv420p", sink=lambda *_: None)
+    with runtime.run(load("orbit"), options) as guest:
+        frame = pending(guest).result(lend=True)
+    assert frame.on_release is None and frame.pixels.flags.writeable and frame.pixels.shape == (72, 66)
