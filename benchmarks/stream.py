@@ -154,7 +154,9 @@ class SessionFigures:
         return sum(len(p.data) for _, f in self.frames for p in f.packets)
 
     def intervals(self) -> list[float]:
-        return [(b[0] - a[0]) * 1e3 for a, b in itertools.pairwise(self.frames)] or [0.0]
+        """Between frames sent (a still picture's skipped repeats are not)."""
+        sent = [t for t, f in self.frames if f.packets]
+        return [(b - a) * 1e3 for a, b in itertools.pairwise(sent)] or [0.0]
 
     def delivered(self) -> tuple[float, float | None]:
         """The viewer's share of the frames and of the bytes sent (bytes: None for a decoding viewer)."""
@@ -237,7 +239,7 @@ def print_details(result: Round) -> None:
             + f", CPU {v.cpu_seconds / v.seconds:.2f} cores"
         )
     for s in result.sessions:
-        timings = [f for _, f in s.frames]
+        timings = [f for _, f in s.frames if f.packets]
         if len(timings) < 3:
             continue
         intervals = s.intervals()
@@ -314,18 +316,21 @@ async def measure(args: argparse.Namespace) -> None:
             size=(width, height),
             max_surface_size=(width, height),
             encoder=encoder,
+            still_refresh=args.still_refresh or None,
         ),
         port=0,
         max_sessions=max(counts),
         door=DoorSettings(offers_per_minute=10_000, sessions_per_address=1024),
     )
     info = wgpu.gpu.request_adapter_sync(power_preference="high-performance").info
+    still = f"resent every {args.still_refresh:g} s" if args.still_refresh else "sent every frame"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
     print(f"adapter: {info['device']} ({info['backend_type']}, {info['adapter_type']})")
     print(
         f"scene {name}, {width}x{height}, {args.fps:g} fps asked, {args.codec} at "
         f"{args.bitrate / 1e6:g} Mb/s, {args.seconds:g} s measured after {args.warmup:g} s of warm-up, "
-        f"adaptation {'off' if args.no_adapt else 'on'}, {args.decoding} viewer(s) decoding",
+        f"adaptation {'off' if args.no_adapt else 'on'}, {args.decoding} viewer(s) decoding, "
+        f"still pictures {still}",
         flush=True,
     )
     async with running(config) as (url, server):
@@ -371,6 +376,12 @@ def main() -> None:
     parser.add_argument("--decoding", type=int, default=1, help="viewers that decode, as a check")
     parser.add_argument("--keep-going", action="store_true", help="measure every N, past a failure")
     parser.add_argument("--details", action="store_true", help="each session's figures at each N")
+    parser.add_argument(
+        "--still-refresh",
+        type=float,
+        default=1.0,
+        help="as `streamer serve --still-refresh` (default 1; 0: every frame encoded, as before it)",
+    )
     parser.add_argument("--no-adapt", action="store_true", help="a fixed bitrate (serve --no-adapt)")
     asyncio.run(measure(parser.parse_args()))
 

@@ -119,6 +119,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="send every viewer --bitrate at --fps and full size, whatever its link (still estimated)",
     )
     s.add_argument(
+        "--still-refresh",
+        type=options.STILL_REFRESH.number(float),
+        default=1.0,
+        metavar="SECONDS",
+        help="a picture that has not changed is sent again this often, its other frames skipped, so an "
+        "idle session costs little; a keyframe request or input is answered at once "
+        "(default 1; 0: send every frame)",
+    )
+    s.add_argument(
         "--ice-server",
         action="append",
         default=[],
@@ -323,6 +332,7 @@ def worker_config(args: argparse.Namespace, component: Path, name: str) -> Worke
             adapt=args.adapt,
         ),
         limits=limits_from_args(args),
+        still_refresh=args.still_refresh or None,
     )
 
 

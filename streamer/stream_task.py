@@ -38,6 +38,7 @@ from .messages import (
     Started,
 )
 from .rate_control import StreamTarget
+from .still import StillFilter
 
 __all__ = ["StreamTask", "WorkerConfig"]
 
@@ -65,6 +66,9 @@ class WorkerConfig:
     # A shared stream's quality levels (streamer/levels.py): each frame is encoded once at each.
     # Empty: one encoder, at the target the session sets (`SetTarget`).
     levels: tuple[StreamTarget, ...] = ()
+    # A picture that has not changed is sent again this often (seconds) and otherwise skipped
+    # (streamer/still.py); None: every frame is encoded and sent. `streamer serve` skips (1 s).
+    still_refresh: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,9 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
         limits=config.limits,
         frame_format="yuv420p",  # converted on the GPU: a third of the readback, no swscale
     )
-    encoding = EncodeThread(level_encoders(settings, config.levels), conn, config.clock_origin)
+    encoding = EncodeThread(
+        level_encoders(settings, config.levels), conn, config.clock_origin, config.still_refresh
+    )
     recording = InputRecording(config) if config.record_to is not None else None
     period = 1.0 / settings.fps
     credit = 0  # frames the viewer may still take (a paced stream does not count them)
@@ -235,12 +241,19 @@ class EncodeThread:
     the worker's loop hands over frame n as soon as it is presented and goes on to render n+1
     (docs/design.md, "One frame path": pipelined, never queued deeper than one frame; `submit`
     waits while the previous frame is still being read back or encoded). A shared stream's frame
-    is read back once and encoded by each level's encoder in turn, one message per level."""
+    is read back once and encoded by each level's encoder in turn, one message per level. With
+    `still_refresh`, a frame whose picture repeats the last one sent is skipped (streamer/still.py):
+    it goes up as a frame without packets, which gives the viewer's credit back."""
 
     def __init__(
-        self, encoders: Sequence[VideoEncoder], conn: TaskChannel, clock_origin: float | None = None
+        self,
+        encoders: Sequence[VideoEncoder],
+        conn: TaskChannel,
+        clock_origin: float | None = None,
+        still_refresh: float | None = None,
     ) -> None:
         self.encoders = list(encoders)
+        self.still = StillFilter(still_refresh) if still_refresh is not None else None
         self._conn = conn
         self._started = time.monotonic() if clock_origin is None else clock_origin
         self._slot: queue.Queue[tuple[PendingFrame, int, bool, float] | None] = queue.Queue(maxsize=1)
@@ -286,6 +299,21 @@ class EncodeThread:
             if probe:
                 stamp_marker(frame, seq)
             timestamp = round((shown - self._started) * RTP_CLOCK)
+            forced = any(encoder.must_encode for encoder in self.encoders)
+            if self.still is not None and not self.still.send(frame.pixels, shown, forced):
+                self._conn.send(
+                    EncodedFrame(
+                        (),
+                        frame.index,
+                        seq,
+                        frame.guest_seconds * 1e3,
+                        readback_ms,
+                        0.0,
+                        (frame.width, frame.height),
+                        0,
+                    )
+                )
+                return
             for level, encoder in enumerate(self.encoders):
                 # Each level goes out as soon as it is encoded: level 0, the driver's, first.
                 start = time.monotonic()
