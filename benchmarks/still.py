@@ -5,9 +5,11 @@
 First the cost of telling a repeat: comparing a frame's I420 planes with the last one sent (equal:
 the whole frame read; changed at the top: stopped early) and copying a changed one. Then one
 session of the scene, which nobody drives (the triangle does not move by itself), with one
-depacketizing viewer (benchmarks/viewers.py), `--still-refresh 0` (every frame encoded and sent,
-as before) and `1` alternating, `--runs` times each: the CPU of the session's worker and of the
-main process, in cores, over --seconds, and the frames the viewer received per second.
+depacketizing viewer (benchmarks/viewers.py), in turn `--still-refresh 0` (every frame encoded
+and sent, as before), `--still-refresh 1` (repeats not encoded) and `--still-refresh 1
+--still-tick T` (nor rendered but every T seconds), `--runs` times each: the CPU of the session's
+worker and of the main process, in cores, over --seconds, and the frames the viewer received per
+second.
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ def compare_costs(width: int, height: int) -> str:
     )
 
 
-async def idle_session(args: argparse.Namespace, refresh: float) -> tuple[float, float, float]:
+async def idle_session(
+    args: argparse.Namespace, refresh: float | None, tick: float | None
+) -> tuple[float, float, float]:
     """(worker cores, main process cores, frames per second at the viewer) of one idle session."""
     config = ServeConfig(
         worker=WorkerConfig(
@@ -60,7 +64,8 @@ async def idle_session(args: argparse.Namespace, refresh: float) -> tuple[float,
             size=args.size,
             max_surface_size=args.size,
             encoder=EncoderSettings(fps=args.fps),
-            still_refresh=refresh or None,
+            still_refresh=refresh,
+            still_tick=tick,
         ),
         port=0,
         max_sessions=1,
@@ -86,16 +91,22 @@ async def measure(args: argparse.Namespace) -> None:
     print(f"\none idle {args.scene} session, {width}x{height} at {args.fps:g} fps, {args.seconds:g} s each")
     print("| still pictures | worker cores | main process cores | session total | frames/s at the viewer |")
     print("|---|---|---|---|---|")
-    results: dict[float, list[tuple[float, float, float]]] = {0.0: [], 1.0: []}
+    variants = {
+        "every frame sent (before)": (None, None),
+        "resent every 1 s": (1.0, None),
+        f"resent every 1 s, ticked every {args.still_tick:g} s": (1.0, args.still_tick),
+    }
+    results: dict[str, list[float]] = {label: [] for label in variants}
     for _ in range(args.runs):
-        for refresh in results:
-            worker, main, fps = await idle_session(args, refresh)
-            results[refresh].append((worker, main, fps))
-            label = "every frame sent (before)" if not refresh else f"resent every {refresh:g} s"
+        for label, (refresh, tick) in variants.items():
+            worker, main, fps = await idle_session(args, refresh, tick)
+            results[label].append(worker + main)
             print(f"| {label} | {worker:.3f} | {main:.3f} | {worker + main:.3f} | {fps:.1f} |", flush=True)
-    before = statistics.median(w + m for w, m, _ in results[0.0])
-    after = statistics.median(w + m for w, m, _ in results[1.0])
-    print(f"\nmedian session total: {before:.3f} cores before, {after:.3f} after ({after / before:.2f}x)")
+    before = statistics.median(results["every frame sent (before)"])
+    print()
+    for label, totals in results.items():
+        total = statistics.median(totals)
+        print(f"median session total, {label}: {total:.3f} cores ({total / before:.2f}x)")
 
 
 def main() -> None:
@@ -109,6 +120,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--still-tick", type=float, default=0.25, help="seconds, the third variant's")
     parser.set_defaults(decoding=0)  # the viewer only depacketizes
     args = parser.parse_args()
     asyncio.run(measure(args))

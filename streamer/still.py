@@ -12,6 +12,13 @@ if that one repeats it: a receiver may know a frame is complete only when the ne
 packet arrives (aiortc's jitter buffer does; browsers read the RTP marker bit), and the change
 must not wait a refresh period to show there.
 
+With a `still_tick` (streamer/stream_task.py, `serve --still-tick`), a session whose picture has
+not changed for `IDLE_AFTER` seconds is also rendered less often: the guest is ticked every
+`still_tick` seconds instead of every period, until input, a keyframe request, a new target or a
+change (which brings back every period at once). That saves the guest's and the readback's share,
+which skipping the encode leaves; a scene that starts moving by itself shows it up to `still_tick`
+late.
+
 "Identical" is decided on the I420 planes read back for the encoder, byte for byte. Comparing them
 costs about 0.1 ms a 1280x720 frame (docs/performance.md); a frame that differs early stops the
 comparison early, and a frame that differs is copied (about 0.07 ms at 720p) as the next reference.
@@ -22,9 +29,10 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["StillFilter", "same_pixels"]
+__all__ = ["IDLE_AFTER", "StillFilter", "same_pixels"]
 
 Pixels = npt.NDArray[np.uint8]
+IDLE_AFTER = 2.0  # seconds without a change before a session counts as idle (a 1 Hz clock never does)
 CHUNKS = 8  # pieces compared in turn, so that a changed picture is found without reading it all
 
 
@@ -53,6 +61,7 @@ class StillFilter:
         self._reference: Pixels | None = None  # the picture last sent, a copy
         self._sent_at = float("-inf")
         self._follow = False  # the last frame sent was a change or forced: send the next one too
+        self._changed_at = float("inf")  # when the picture last changed (none yet: not idle)
         self.skipped = 0
 
     def send(self, pixels: Pixels, now: float, forced: bool = False) -> bool:
@@ -64,8 +73,14 @@ class StillFilter:
             self.skipped += 1
             return False
         if not same:
+            self._changed_at = now
             if reference is None or reference.shape != pixels.shape:
                 self._reference = reference = np.empty_like(pixels, order="C")
             np.copyto(reference, pixels)
         self._sent_at = now
         return True
+
+    def idle(self, now: float) -> bool:
+        """Whether the picture has not changed for `IDLE_AFTER` seconds up to `now`, and no frame
+        is owed to follow one sent (which must not wait for a slow tick either)."""
+        return not self._follow and now - self._changed_at >= IDLE_AFTER

@@ -69,6 +69,19 @@ class WorkerConfig:
     # A picture that has not changed is sent again this often (seconds) and otherwise skipped
     # (streamer/still.py); None: every frame is encoded and sent. `streamer serve` skips (1 s).
     still_refresh: float | None = None
+    # Once the picture has been still for 2 s (IDLE_AFTER), the guest is ticked this often (seconds, at
+    # most `still_refresh`) instead of every period; input, a keyframe request or a new target
+    # ticks at once, and a change brings back every period. None: every period, still or not.
+    still_tick: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.still_tick is not None and (
+            self.still_refresh is None or self.still_tick > self.still_refresh
+        ):
+            raise ValueError(
+                f"still_tick ({self.still_tick} s) needs still_refresh, and may not exceed it "
+                f"({self.still_refresh}): a still picture is resent at least that often"
+            )
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,8 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
     seq = 0
     pending: list[tuple[InputEvent, int]] = []
     due = time.monotonic()
+    ticked = due  # when the last frame was rendered
+    urgent = False  # a keyframe or a new target waits: no slow tick for a still picture
     try:
         with runtime.run(component, options) as guest:
             conn.send(Started(*config.size))
@@ -118,7 +133,12 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                 # half a period early (its slot's frame, not an extra one): the wait for the next
                 # tick, half a period on average, is most of what input-to-photon latency can lose.
                 ready_at = due - period / 2 if pending else due
-                wait = max(0.0, ready_at - time.monotonic()) if config.paced or credit > 0 else 1.0
+                if config.still_tick is not None and not (pending or urgent) and encoding.idle():
+                    ready_at = max(ready_at, ticked + config.still_tick)
+                # At most a period: a still picture's slow tick is looked at again each period.
+                wait = (
+                    min(max(0.0, ready_at - time.monotonic()), period) if config.paced or credit > 0 else 1.0
+                )
                 if conn.poll(wait):
                     message = conn.recv()
                     if isinstance(message, Credit):
@@ -127,11 +147,13 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                         pending.extend(message.items)
                     elif isinstance(message, Keyframe):
                         encoding.request_keyframe(message.level)
+                        urgent = True
                     elif isinstance(message, SetProbe):
                         probe = message.enabled
                     elif isinstance(message, SetTarget):
                         encoding.encoders[0].retarget(message.target)  # applied at its next frame
                         period = 1.0 / message.target.fps
+                        urgent = True
                     elif isinstance(message, CountObjects):
                         conn.send(ObjectCounts(_object_counts()))
                     elif isinstance(message, Stop):
@@ -143,6 +165,7 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                 if pending:
                     seq = pending[-1][1]
                 pending.clear()
+                ticked, urgent = time.monotonic(), False
                 try:
                     guest.request_frame(events)
                     frame = guest.take_frame(timeout=config.frame_timeout)
@@ -265,6 +288,10 @@ class EncodeThread:
         if self.error is not None:
             raise self.error
         self._slot.put((frame, seq, probe, time.monotonic()))
+
+    def idle(self) -> bool:
+        """Whether the picture has been still (no frame sent for a change) for `IDLE_AFTER` seconds."""
+        return self.still is not None and self.still.idle(time.monotonic())
 
     def request_keyframe(self, level: int | None) -> None:
         """The next frame is a keyframe at `level`, or at every level (None)."""
