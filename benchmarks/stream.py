@@ -24,6 +24,10 @@ has its first frame they warm up together, then measure for --seconds:
 `--viewers N` measures N sessions once and prints each one's figures. `--sessions LIST` measures
 each N in turn and prints a table, stopping after the first N at which a session fails: a median
 under --min-fps, a p95 interval at its viewer over --max-p95 ms, or under 95% delivered.
+
+The scene must move by itself for the fps to mean anything (orbit does): a still picture is sent
+once a second (`--still-refresh`, as `streamer serve`; benchmarks/still.py measures idle sessions),
+so measure a still scene such as the triangle with `--still-refresh 0`.
 """
 
 from __future__ import annotations
@@ -342,16 +346,21 @@ async def measure(args: argparse.Namespace) -> None:
                 return
             print(f"\nfailure: a session under {args.min_fps:g} fps median or over {args.max_p95:g} ms p95")
             print(TABLE_HEADER, flush=True)
+            failed: int | None = None
             for count in counts:
                 result = await measure_round(args, url, server, cpu, gpu, count)
                 row, held = table_row(count, result, args.min_fps, args.max_p95)
                 print(row, flush=True)
                 if args.details:
                     print_details(result)
-                if not held and not args.keep_going:
-                    print(f"\npoint of failure: {count} sessions")
-                    return
-            print(f"\nno failure up to {counts[-1]} sessions")
+                if not held and failed is None:
+                    failed = count
+                    if not args.keep_going:
+                        break
+            if failed is None:
+                print(f"\nno failure up to {counts[-1]} sessions")
+            else:
+                print(f"\npoint of failure: {failed} sessions")
         finally:
             for task in samplers:
                 task.cancel()
