@@ -1,16 +1,33 @@
-"""Streaming throughput at a Python viewer: fps and bitrate delivered, and where a frame's time goes.
+"""Private sessions at scale: fps and bitrate delivered, where a frame's time goes, and how many
+sessions a node holds.
 
     python -m benchmarks.stream [--scene NAME|PATH] [--size 1920x1080] [--fps 60] [--bitrate 20M]
                                 [--codec h264|vp8] [--seconds 10] [--viewers 1] [--no-adapt]
+    python -m benchmarks.stream --sessions 8,12,16,20,24,28,32 [--min-fps 29] [--max-p95 40] ...
 
-Starts `streamer serve` in this process on 127.0.0.1, connects aiortc viewers (loopback, no ICE
-servers), lets them warm up, then measures for --seconds:
+Starts `streamer serve` in this process on 127.0.0.1 (so that this process's CPU is the main
+process's: it sends every session's RTP from one event loop; each session's guest and encoder run
+in a worker process of its own). Viewers run in processes of their own and only depacketize, one
+of them decoding as a check (benchmarks/viewers.py); each has a private session. Once every viewer
+has its first frame they warm up together, then measure for --seconds:
 
-- at each viewer: frames decoded per second (median of 1 s windows) and bitrate (RTP bytes
-  received, from getStats);
-- at the server, per frame: the interval between encoded frames leaving the worker (median, p95),
-  guest ms, readback ms (present to I420 in host memory, converted on the GPU), encode ms, and
-  present-to-packet (readback + encode, the latency the pipeline adds after the guest presents).
+- at each viewer: frames per second, the p95 interval between frames arriving, the bitrate of
+  frame payload, and its share of what the server sent it in the same window (at least 95% of the
+  frames and of the bytes, or the session counts as failed);
+- at the server, per session: the interval between encoded frames reaching the main process
+  (median, p95), guest ms, readback ms (present to I420 in host memory, converted on the GPU),
+  encode ms, and present-to-packet (readback + encode, the latency the pipeline adds after the
+  guest presents);
+- CPU, from /proc: the main process's and the session workers', in cores, apart from the viewers';
+  GPU memory from nvidia-smi where there is one (the increase over the node without sessions).
+
+`--viewers N` measures N sessions once and prints each one's figures. `--sessions LIST` measures
+each N in turn and prints a table, stopping after the first N at which a session fails: a median
+under --min-fps, a p95 interval at its viewer over --max-p95 ms, or under 95% delivered.
+
+The scene must move by itself for the fps to mean anything (orbit does): a still picture is sent
+once a second (`--still-refresh`, as `streamer serve`; benchmarks/still.py measures idle sessions),
+so measure a still scene such as the triangle with `--still-refresh 0`.
 """
 
 from __future__ import annotations
@@ -20,33 +37,281 @@ import asyncio
 import itertools
 import os
 import platform
+import shutil
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import wgpu
 
 from benchmarks import percentile
+from benchmarks.viewers import ViewerReport, watch
+from streamer.admission import DoorSettings
 from streamer.cli import parse_bitrate, parse_size
 from streamer.encoder import CODECS, EncoderSettings
+from streamer.messages import EncodedFrame
 from streamer.scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
-from streamer.server import ServeConfig, running
+from streamer.server import ServeConfig, Server, running
+from streamer.session import Session
 from streamer.stream_task import WorkerConfig
-from streamer.viewer import Viewer
+
+DELIVERED = 0.95  # the share of the frames and bytes sent that each viewer must receive
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-async def bytes_received(viewer: Viewer) -> int:
-    report = await viewer.pc.getStats()
-    # aiortc counts bytes per transport, not per stream; the transport carries the video and
-    # a few small data-channel and RTCP messages.
-    return sum(int(s.bytesReceived) for s in report.values() if s.type == "transport")
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU of a process (all its threads) from /proc; None once it has gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+@dataclass
+class CpuSampler:
+    """CPU of the main process and of each session's worker, sampled every `period` seconds."""
+
+    server: Server
+    period: float = 0.25
+    samples: list[tuple[float, dict[int, float]]] = field(default_factory=list)
+    # Every session seen, by id: a session leaves `server.sessions` as soon as its viewer goes.
+    seen: dict[str, Session] = field(default_factory=dict)
+
+    def sample(self) -> None:
+        self.seen.update(self.server.sessions)
+        pids = [os.getpid()] + [s.worker.pid for s in self.server.sessions.values() if s.worker is not None]
+        seconds = {pid: cpu for pid in pids if pid is not None and (cpu := cpu_seconds(pid)) is not None}
+        self.samples.append((time.monotonic(), seconds))
+
+    async def run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(self.period)
+
+    def cores(self, begin: float, end: float) -> tuple[float, float]:
+        """The main process's cores and the workers' together over [begin, end]."""
+        window = [s for s in self.samples if begin <= s[0] <= end]
+        if len(window) < 2:
+            return float("nan"), float("nan")
+        (t0, first), (t1, last) = window[0], window[-1]
+        used = {pid: last[pid] - first[pid] for pid in last.keys() & first.keys()}
+        main = used.pop(os.getpid(), 0.0)
+        return main / (t1 - t0), sum(used.values()) / (t1 - t0)
+
+
+@dataclass
+class GpuSampler:
+    """GPU memory in use and utilization from nvidia-smi, every `period` seconds (none without it)."""
+
+    period: float = 1.0
+    samples: list[tuple[float, float, float]] = field(default_factory=list)  # (time, MiB, util %)
+    command: str | None = field(default_factory=lambda: shutil.which("nvidia-smi"))
+
+    async def sample(self) -> tuple[float, float] | None:
+        if self.command is None:
+            return None
+        process = await asyncio.create_subprocess_exec(
+            self.command,
+            "--query-gpu=memory.used,utilization.gpu",
+            "--format=csv,noheader,nounits",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out, _ = await process.communicate()
+        try:
+            memory, util = (float(v) for v in out.decode().splitlines()[0].split(","))
+        except (ValueError, IndexError):  # one GPU's line; anything else is not understood
+            return None
+        self.samples.append((time.monotonic(), memory, util))
+        return memory, util
+
+    async def run(self) -> None:
+        while self.command is not None:
+            await self.sample()
+            await asyncio.sleep(self.period)
+
+    def peak(self, begin: float, end: float) -> tuple[float, float] | None:
+        """The most memory (MiB) and the median utilization (%) over [begin, end]."""
+        window = [s for s in self.samples if begin <= s[0] <= end]
+        if not window:
+            return None
+        return max(m for _, m, _ in window), statistics.median(u for _, _, u in window)
+
+
+@dataclass(frozen=True)
+class SessionFigures:
+    """One session over its viewer's window: the viewer's report and what the server sent."""
+
+    viewer: ViewerReport
+    frames: list[tuple[float, EncodedFrame]]  # (arrival at the main process, timings)
+
+    @property
+    def frames_sent(self) -> int:
+        return sum(1 for _, f in self.frames if f.packets)
+
+    @property
+    def bytes_sent(self) -> int:
+        return sum(len(p.data) for _, f in self.frames for p in f.packets)
+
+    def intervals(self) -> list[float]:
+        """Between frames sent (a still picture's skipped repeats are not)."""
+        sent = [t for t, f in self.frames if f.packets]
+        return [(b - a) * 1e3 for a, b in itertools.pairwise(sent)] or [0.0]
+
+    def delivered(self) -> tuple[float, float | None]:
+        """The viewer's share of the frames and of the bytes sent (bytes: None for a decoding viewer)."""
+        frames = self.viewer.frames / max(self.frames_sent, 1)
+        if self.viewer.decoded:
+            return frames, None
+        return frames, self.viewer.bitrate * self.viewer.seconds / 8 / max(self.bytes_sent, 1)
+
+    def failure(self, min_fps: float, max_p95: float) -> str | None:
+        """Why this session does not hold the stream, or None."""
+        v = self.viewer
+        if v.error:
+            return v.error
+        per_second = statistics.median(v.per_second) if v.per_second else v.fps
+        frames, payload = self.delivered()
+        if per_second < min_fps:
+            return f"{per_second:.1f} fps median"
+        if v.interval_p95_ms > max_p95:
+            return f"p95 interval {v.interval_p95_ms:.1f} ms"
+        if frames < DELIVERED or (payload is not None and payload < DELIVERED):
+            return f"delivered {frames:.0%} of the frames, {payload or float('nan'):.0%} of the bytes"
+        return None
+
+
+@dataclass(frozen=True)
+class Round:
+    sessions: list[SessionFigures]
+    main_cores: float
+    worker_cores: float
+    viewer_cores: float
+    gpu_mib: float | None  # over the node without sessions
+    gpu_util: float | None
+    seconds: float
+
+
+async def measure_round(
+    args: argparse.Namespace, url: str, server: Server, cpu: CpuSampler, gpu: GpuSampler, count: int
+) -> Round:
+    """`count` viewers, each with a session of its own, measured together."""
+    idle = await gpu.sample()
+    loop = asyncio.get_running_loop()
+    reports: list[ViewerReport] = await loop.run_in_executor(
+        None, watch, url, count, args.seconds, args.warmup, args.decoding
+    )
+    measured = [r for r in reports if not r.error] or reports
+    # Over the window every viewer measured in (they start together, within a few ms).
+    begin, end = max(r.started for r in measured), min(r.started + r.seconds for r in measured)
+    main, workers = cpu.cores(begin, end)
+    figures = []
+    for report in reports:
+        session = cpu.seen.get(report.session)
+        frames = [] if session is None else list(session.recent_frames)
+        window = [(t, f) for t, f in frames if report.started <= t <= report.started + report.seconds]
+        figures.append(SessionFigures(report, window))
+    busy = gpu.peak(begin, end)
+    gpu_mib = busy[0] - idle[0] if busy is not None and idle is not None else None
+    gpu_util = busy[1] if busy is not None else None
+    viewer_cores = sum(r.cpu_seconds for r in reports) / args.seconds
+    # The sessions close with their viewers; the next round starts from none.
+    deadline = time.monotonic() + 30
+    while server.sessions and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    return Round(figures, main, workers, viewer_cores, gpu_mib, gpu_util, end - begin)
+
+
+def print_details(result: Round) -> None:
+    """Each session's figures, as `--viewers N` has always printed them."""
+    for i, s in enumerate(result.sessions):
+        v = s.viewer
+        if v.error:
+            print(f"viewer {i}: failed: {v.error}")
+            continue
+        frames, payload = s.delivered()
+        bitrate = "decoding" if v.decoded else f"{v.bitrate / 1e6:.2f} Mb/s received"
+        print(
+            f"viewer {i}: median {statistics.median(v.per_second or (0,)):.1f} fps "
+            f"(min {min(v.per_second or (0,))}), {bitrate}, interval p95 {v.interval_p95_ms:.1f} ms, "
+            f"{frames:.0%} of the frames sent"
+            + ("" if payload is None else f" and {payload:.0%} of the bytes")
+            + f", CPU {v.cpu_seconds / v.seconds:.2f} cores"
+        )
+    for s in result.sessions:
+        timings = [f for _, f in s.frames if f.packets]
+        if len(timings) < 3:
+            continue
+        intervals = s.intervals()
+        p2p = [f.readback_ms + f.encode_ms for f in timings]
+        print(
+            f"server: frame interval median {statistics.median(intervals):.2f} ms "
+            f"(p95 {percentile(intervals, 0.95):.2f}); "
+            f"guest {statistics.median(f.guest_ms for f in timings):.2f} ms, "
+            f"readback {statistics.median(f.readback_ms for f in timings):.2f} ms, "
+            f"encode {statistics.median(f.encode_ms for f in timings):.2f} ms, "
+            f"present-to-packet median {statistics.median(p2p):.2f} ms (p95 {percentile(p2p, 0.95):.2f})"
+        )
+    print(
+        f"CPU: main process {result.main_cores:.2f} cores, session workers {result.worker_cores:.2f}, "
+        f"viewers {result.viewer_cores:.2f} (apart); GPU memory {_mib(result.gpu_mib)} over idle"
+    )
+
+
+TABLE_HEADER = (
+    "| sessions | fps median (min) | p95 interval at viewers, median (worst) ms | p95 interval at server, "
+    "worst ms | server CPU cores (main + workers) | CPU per session | viewers' CPU cores "
+    "| GPU memory per session | GPU util | delivered, worst | verdict |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def table_row(count: int, result: Round, min_fps: float, max_p95: float) -> tuple[str, bool]:
+    """The round's markdown row, and whether every session held the stream."""
+    measured = [s for s in result.sessions if not s.viewer.error]
+    fps = [statistics.median(s.viewer.per_second) if s.viewer.per_second else 0.0 for s in measured]
+    viewer_p95 = [s.viewer.interval_p95_ms for s in measured]
+    server_p95 = [percentile(s.intervals(), 0.95) for s in measured]
+    shares = [s.delivered() for s in measured]
+    failures = [f for s in result.sessions if (f := s.failure(min_fps, max_p95)) is not None]
+    server = result.main_cores + result.worker_cores
+    gpu = "n/a" if result.gpu_mib is None else f"{result.gpu_mib / count:.0f} MiB"
+    util = "n/a" if result.gpu_util is None else f"{result.gpu_util:.0f}%"
+    frames = min((f for f, _ in shares), default=float("nan"))
+    payload = min((b for _, b in shares if b is not None), default=float("nan"))
+    verdict = "holds" if not failures else f"**fails**: {len(failures)} session(s), e.g. {failures[0]}"
+    row = (
+        f"| {count} | {_median(fps):.1f} ({min(fps, default=float('nan')):.1f}) "
+        f"| {_median(viewer_p95):.1f} ({max(viewer_p95, default=float('nan')):.1f}) "
+        f"| {max(server_p95, default=float('nan')):.1f} "
+        f"| {server:.2f} ({result.main_cores:.2f} + {result.worker_cores:.2f}) | {server / count:.2f} "
+        f"| {result.viewer_cores:.2f} | {gpu} | {util} | {frames:.0%} frames, {_share(payload)} bytes "
+        f"| {verdict} |"
+    )
+    return row, not failures
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _share(value: float) -> str:
+    return "n/a" if value != value else f"{value:.0%}"  # NaN: no depacketizing viewer saw the bytes
+
+
+def _mib(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f} MiB"
 
 
 async def measure(args: argparse.Namespace) -> None:
     width, height = args.size
     component = resolve_scene(args.scene)
     name = args.scene if args.scene in builtin_scenes() else Path(args.scene).stem
+    counts = [int(n) for n in args.sessions.split(",")] if args.sessions else [args.viewers]
     encoder = EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps, adapt=not args.no_adapt)
     config = ServeConfig(
         worker=WorkerConfig(
@@ -55,64 +320,50 @@ async def measure(args: argparse.Namespace) -> None:
             size=(width, height),
             max_surface_size=(width, height),
             encoder=encoder,
+            still_refresh=args.still_refresh or None,
         ),
         port=0,
-        max_sessions=args.viewers,
+        max_sessions=max(counts),
+        door=DoorSettings(offers_per_minute=10_000, sessions_per_address=1024),
     )
-    async with running(config) as (url, server):
-        viewers = [Viewer(url, keep_frames=2) for _ in range(args.viewers)]
-        try:
-            for viewer in viewers:
-                await viewer.connect()
-            for viewer in viewers:
-                await viewer.wait_frames(args.fps * 2, timeout=120)  # warm-up: start, JIT of the guest
-            start = time.monotonic()
-            counts = [[v.frames_received] for v in viewers]
-            bytes_at_start = [await bytes_received(v) for v in viewers]
-            for _ in range(int(args.seconds)):
-                await asyncio.sleep(1.0)
-                for viewer, series in zip(viewers, counts, strict=True):
-                    series.append(viewer.frames_received)
-            elapsed = time.monotonic() - start
-            bytes_at_end = [await bytes_received(v) for v in viewers]
-            sessions = list(server.sessions.values())
-        finally:
-            for viewer in viewers:
-                await viewer.close()
-
     info = wgpu.gpu.request_adapter_sync(power_preference="high-performance").info
+    still = f"resent every {args.still_refresh:g} s" if args.still_refresh else "sent every frame"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
     print(f"adapter: {info['device']} ({info['backend_type']}, {info['adapter_type']})")
     print(
         f"scene {name}, {width}x{height}, {args.fps:g} fps asked, {args.codec} at "
-        f"{args.bitrate / 1e6:g} Mb/s, {args.viewers} viewer(s), {elapsed:.1f} s measured, "
-        f"adaptation {'off' if args.no_adapt else 'on'}"
+        f"{args.bitrate / 1e6:g} Mb/s, {args.seconds:g} s measured after {args.warmup:g} s of warm-up, "
+        f"adaptation {'off' if args.no_adapt else 'on'}, {args.decoding} viewer(s) decoding, "
+        f"still pictures {still}",
+        flush=True,
     )
-    for i, (series, b0, b1) in enumerate(zip(counts, bytes_at_start, bytes_at_end, strict=True)):
-        per_second = [b - a for a, b in itertools.pairwise(series)]
-        print(
-            f"viewer {i}: median {statistics.median(per_second):.1f} fps decoded "
-            f"(min {min(per_second)}), {(b1 - b0) * 8 / elapsed / 1e6:.2f} Mb/s received"
-        )
-    for session in sessions:
-        frames = [(t, f) for t, f in session.recent_frames if t >= start]
-        if len(frames) < 3:
-            continue
-        intervals = [(b[0] - a[0]) * 1e3 for a, b in itertools.pairwise(frames)]
-        p2p = [f.readback_ms + f.encode_ms for _, f in frames]
-        print(
-            f"server: frame interval median {statistics.median(intervals):.2f} ms "
-            f"(p95 {percentile(intervals, 0.95):.2f}); "
-            f"guest {statistics.median(f.guest_ms for _, f in frames):.2f} ms, "
-            f"readback {statistics.median(f.readback_ms for _, f in frames):.2f} ms, "
-            f"encode {statistics.median(f.encode_ms for _, f in frames):.2f} ms, "
-            f"present-to-packet median {statistics.median(p2p):.2f} ms (p95 {percentile(p2p, 0.95):.2f})"
-        )
-        target = session.link.target
-        print(
-            f"server: target at the end {target.bitrate / 1e6:.2f} Mb/s, {target.fps:g} fps,"
-            f" scale {target.scale:g}"
-        )
+    async with running(config) as (url, server):
+        cpu, gpu = CpuSampler(server), GpuSampler()
+        samplers = [asyncio.create_task(cpu.run()), asyncio.create_task(gpu.run())]
+        try:
+            if not args.sessions:
+                print_details(await measure_round(args, url, server, cpu, gpu, args.viewers))
+                return
+            print(f"\nfailure: a session under {args.min_fps:g} fps median or over {args.max_p95:g} ms p95")
+            print(TABLE_HEADER, flush=True)
+            failed: int | None = None
+            for count in counts:
+                result = await measure_round(args, url, server, cpu, gpu, count)
+                row, held = table_row(count, result, args.min_fps, args.max_p95)
+                print(row, flush=True)
+                if args.details:
+                    print_details(result)
+                if not held and failed is None:
+                    failed = count
+                    if not args.keep_going:
+                        break
+            if failed is None:
+                print(f"\nno failure up to {counts[-1]} sessions")
+            else:
+                print(f"\npoint of failure: {failed} sessions")
+        finally:
+            for task in samplers:
+                task.cancel()
 
 
 def main() -> None:
@@ -126,7 +377,20 @@ def main() -> None:
     parser.add_argument("--bitrate", type=parse_bitrate, default=4_000_000)
     parser.add_argument("--codec", choices=CODECS, default="h264")
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--viewers", type=int, default=1)
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds, once every viewer has a frame")
+    parser.add_argument("--viewers", type=int, default=1, help="sessions measured once, with details")
+    parser.add_argument("--sessions", help="a curve: session counts, e.g. 8,12,16,20,24,28,32")
+    parser.add_argument("--min-fps", type=float, default=29.0, help="a session under it fails")
+    parser.add_argument("--max-p95", type=float, default=40.0, help="ms; a session over it fails")
+    parser.add_argument("--decoding", type=int, default=1, help="viewers that decode, as a check")
+    parser.add_argument("--keep-going", action="store_true", help="measure every N, past a failure")
+    parser.add_argument("--details", action="store_true", help="each session's figures at each N")
+    parser.add_argument(
+        "--still-refresh",
+        type=float,
+        default=1.0,
+        help="as `streamer serve --still-refresh` (default 1; 0: every frame encoded, as before it)",
+    )
     parser.add_argument("--no-adapt", action="store_true", help="a fixed bitrate (serve --no-adapt)")
     asyncio.run(measure(parser.parse_args()))
 

@@ -5,6 +5,11 @@ but never decodes: aiortc's per-track decoder thread is swapped for one that rec
 frame's arrival and size (aiortc's private `decoder_worker`, pinned with aiortc in pyproject.toml).
 A decoding viewer (`decode=True`) is an ordinary `streamer.viewer.Viewer`, as a check that the
 pictures are real. `watch(url, count, seconds)` runs `count` viewers at once and returns what each saw.
+
+The viewers measure together: each waits for its first frame, then for all the others (a
+barrier), so that sessions which start slowly (many workers starting at once) do not shift one
+viewer's window away from another's. A viewer that fails (refused, no frames) is reported with its
+`error` and no frames, not raised: at the point of failure of a curve, that is a result.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ import multiprocessing
 import statistics
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from benchmarks import percentile
 
 __all__ = ["ViewerReport", "watch"]
+
+START_SECONDS = 300.0  # for every viewer to have its first frame (32 workers starting at once)
 
 
 @dataclass(frozen=True)
@@ -31,16 +39,25 @@ class ViewerReport:
     fps: float
     interval_p50_ms: float
     interval_p95_ms: float
-    bitrate: float  # bits per second of frame payload
+    bitrate: float  # bits per second of frame payload (0 for a decoding viewer: it does not see it)
     cpu_seconds: float  # the viewer process's own CPU over the measurement
     started: float  # time.monotonic() (one clock for every process) when the measurement began
+    session: str = ""  # the server's id of the viewer's session
+    per_second: tuple[int, ...] = ()  # frames in each whole second of the measurement
+    error: str = ""  # why the viewer saw nothing ("" when it measured)
 
     @staticmethod
     def of(
-        arrivals: list[tuple[float, int]], started: float, seconds: float, decoded: bool, cpu: float
+        arrivals: list[tuple[float, int]],
+        started: float,
+        seconds: float,
+        decoded: bool,
+        cpu: float,
+        session: str = "",
     ) -> ViewerReport:
         times = [t for t, _ in arrivals]
         gaps = [(b - a) * 1e3 for a, b in itertools.pairwise(times)] or [0.0]
+        seconds_seen = Counter(int(t - started) for t in times)
         return ViewerReport(
             decoded,
             len(arrivals),
@@ -51,7 +68,13 @@ class ViewerReport:
             sum(size for _, size in arrivals) * 8 / seconds,
             cpu,
             started,
+            session,
+            tuple(seconds_seen.get(n, 0) for n in range(int(seconds))),
         )
+
+    @staticmethod
+    def failed(error: str, decoded: bool, seconds: float) -> ViewerReport:
+        return ViewerReport(decoded, 0, seconds, 0.0, 0.0, 0.0, 0.0, 0.0, time.monotonic(), error=error)
 
 
 def _count_frames(
@@ -64,7 +87,7 @@ def _count_frames(
     asyncio.run_coroutine_threadsafe(output_q.put(None), loop)
 
 
-async def _view(url: str, warmup: float, seconds: float, decode: bool) -> ViewerReport:
+async def _view(url: str, warmup: float, seconds: float, decode: bool, barrier: Any) -> ViewerReport:
     from aiortc import rtcrtpreceiver
 
     from streamer.viewer import Viewer
@@ -74,15 +97,21 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool) -> Viewer
     arrivals: list[tuple[float, int]] = []
     async with Viewer(url, keep_frames=1) as viewer:
         if decode:
-            await viewer.wait_frames(1, timeout=60)
+            await viewer.wait_frames(1, timeout=START_SECONDS)
+            await asyncio.to_thread(barrier.wait, START_SECONDS)
             await asyncio.sleep(warmup)
             start, cpu = time.monotonic(), time.process_time()
             while time.monotonic() - start < seconds:
                 seen = viewer.frames_received
-                await viewer.wait_frames(seen + 1, timeout=seconds + 5)
+                try:
+                    await viewer.wait_frames(seen + 1, timeout=start + seconds - time.monotonic())
+                except TimeoutError:
+                    break
                 arrivals.append((time.monotonic(), 0))
-            return ViewerReport.of(arrivals, start, seconds, True, time.process_time() - cpu)
+            return ViewerReport.of(arrivals, start, seconds, True, time.process_time() - cpu, viewer.session)
         track = await _first_track(viewer)
+        await asyncio.wait_for(track.recv(), timeout=START_SECONDS)
+        await asyncio.to_thread(barrier.wait, START_SECONDS)
         deadline = time.monotonic() + warmup
         while time.monotonic() < deadline:
             await track.recv()
@@ -93,7 +122,7 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool) -> Viewer
             except TimeoutError:
                 break
             arrivals.append(item)
-        return ViewerReport.of(arrivals, start, seconds, False, time.process_time() - cpu)
+        return ViewerReport.of(arrivals, start, seconds, False, time.process_time() - cpu, viewer.session)
 
 
 async def _first_track(viewer: Any) -> Any:
@@ -106,8 +135,13 @@ async def _first_track(viewer: Any) -> Any:
         await asyncio.sleep(0.05)
 
 
-def _process(url: str, warmup: float, seconds: float, decode: bool, results: Any) -> None:
-    results.put(asyncio.run(_view(url, warmup, seconds, decode)))
+def _process(url: str, warmup: float, seconds: float, decode: bool, barrier: Any, results: Any) -> None:
+    try:
+        report = asyncio.run(_view(url, warmup, seconds, decode, barrier))
+    except Exception as exc:  # reported, and the others are let go (their barrier breaks)
+        barrier.abort()
+        report = ViewerReport.failed(f"{type(exc).__name__}: {exc}"[:300], decode, seconds)
+    results.put(report)
 
 
 def watch(url: str, count: int, seconds: float, warmup: float = 3.0, decoding: int = 1) -> list[ViewerReport]:
@@ -115,13 +149,16 @@ def watch(url: str, count: int, seconds: float, warmup: float = 3.0, decoding: i
     (call it from a thread when the server runs on this process's event loop)."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
+    barrier = context.Barrier(count)
     processes = [
-        context.Process(target=_process, args=(url, warmup, seconds, n < decoding, results), daemon=True)
+        context.Process(
+            target=_process, args=(url, warmup, seconds, n < decoding, barrier, results), daemon=True
+        )
         for n in range(count)
     ]
     for process in processes:
         process.start()
-    reports = [results.get(timeout=warmup + seconds + 120) for _ in processes]
+    reports = [results.get(timeout=START_SECONDS + warmup + seconds + 60) for _ in processes]
     for process in processes:
         process.join(10)
     return reports

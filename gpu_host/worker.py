@@ -302,6 +302,7 @@ class AsyncGuestWorker:
         self._writer: asyncio.StreamWriter | None = None
         self._reading: asyncio.Task[None] | None = None
         self._finished = False
+        self._ended = False  # the end of the pipe was written (`stop`): nothing more may follow it
 
     @property
     def pid(self) -> int | None:
@@ -328,7 +329,7 @@ class AsyncGuestWorker:
     def send(self, message: object) -> bool:
         """Queue a message for the task; False when it was dropped (the worker is not reading)."""
         writer = self._writer
-        if writer is None or writer.is_closing():
+        if writer is None or writer.is_closing() or self._ended:
             return False
         if writer.transport.get_write_buffer_size() > OUTBOX_BYTES:
             return False
@@ -358,6 +359,7 @@ class AsyncGuestWorker:
             writer = self._writer
             if writer is not None and not writer.is_closing() and writer.can_write_eof():
                 writer.write_eof()  # after the task, the worker reads the end of its pipe and exits
+                self._ended = True
             if process is not None:
                 await _join(process, timeout)
         finally:

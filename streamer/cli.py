@@ -119,6 +119,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="send every viewer --bitrate at --fps and full size, whatever its link (still estimated)",
     )
     s.add_argument(
+        "--still-refresh",
+        type=options.STILL_REFRESH.number(float),
+        default=1.0,
+        metavar="SECONDS",
+        help="a picture that has not changed is sent again this often, its other frames skipped, so an "
+        "idle session costs little; a keyframe request or input is answered at once "
+        "(default 1; 0: send every frame)",
+    )
+    s.add_argument(
+        "--still-tick",
+        type=options.STILL_REFRESH.number(float),
+        default=0.0,
+        metavar="SECONDS",
+        help="once a picture has been still for 2 s, render it only this often (at most "
+        "--still-refresh) until it changes; input and keyframe requests render at once, and a scene "
+        "that starts moving by itself shows it up to this late (default 0: every tick)",
+    )
+    s.add_argument(
         "--ice-server",
         action="append",
         default=[],
@@ -261,6 +279,11 @@ def _serve(args: argparse.Namespace) -> int:
     # Sessions starting and ending (and why) are what an operator watches; the rest stays quiet.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("streamer").setLevel(logging.INFO)
+    if args.still_tick and not args.still_tick <= args.still_refresh:
+        return _fail(
+            f"--still-tick {args.still_tick:g} may not exceed --still-refresh {args.still_refresh:g} "
+            "(a still picture is resent at least that often; 0 turns both off)"
+        )
     try:
         component = resolve_scene(args.scene)
         name = args.scene if args.scene in builtin_scenes() else component.stem
@@ -325,6 +348,8 @@ def worker_config(args: argparse.Namespace, component: Path, name: str) -> Worke
             threads=0 if args.shared else threads_per_session(args.max_sessions),
         ),
         limits=limits_from_args(args),
+        still_refresh=args.still_refresh or None,
+        still_tick=args.still_tick or None,
     )
 
 

@@ -132,6 +132,12 @@ class VideoEncoder:
         """Make the next frame a keyframe (a new viewer, or a PLI/FIR from one)."""
         self._keyframe_wanted = True
 
+    @property
+    def must_encode(self) -> bool:
+        """Whether the next frame must be encoded even if its picture repeats the last: a keyframe
+        is wanted, a new target waits, or the codec is not open yet."""
+        return self._keyframe_wanted or self._wanted != self.target or self._codec is None
+
     def retarget(self, target: StreamTarget) -> None:
         """Encode at `target` from the next frame on (safe from another thread: one assignment)."""
         self._wanted = target

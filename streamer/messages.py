@@ -86,7 +86,8 @@ class Started:
 
 @dataclass(frozen=True)
 class EncodedFrame:
-    """One rendered, encoded frame and where its time went (milliseconds)."""
+    """One rendered, encoded frame and where its time went (milliseconds). No packets: rendered
+    but not sent (a still picture's repeat, streamer/still.py)."""
 
     packets: tuple[EncodedPacket, ...]
     index: int

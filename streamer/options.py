@@ -89,6 +89,7 @@ SESSIONS_PER_ADDRESS = Bound(1, 1024)
 SEED = Bound(0, 2**63 - 1)
 SECONDS = Bound(0, 1000, above=True)  # --cpu-seconds, --gpu-wait
 IDLE_SECONDS = Bound(0, 7 * 86400, above=True)  # --control-idle, --idle-reset
+STILL_REFRESH = Bound(0, 60)  # --still-refresh: seconds between repeats of a still picture (0: off)
 MEMORY = Bound(1 << 20, 4 << 30)  # a guest's linear memory: wasm32 addresses 4 GiB at most
 GPU_MEMORY = Bound(1 << 20, 1 << 40)
 QP = Bound(0, 51)  # H.264's quantizer

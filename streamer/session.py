@@ -480,10 +480,10 @@ class Session:
             self._last_frame = time.monotonic()
             self.recent_frames.append((self._last_frame, message))
             self.metrics.count_frame(message)
-            if not message.packets:
+            self._owed -= 1
+            if not message.packets:  # not sent (a still picture's repeat): its credit comes back
                 self._give_credit()
                 return
-            self._owed -= 1
             for i, packet in enumerate(message.packets):
                 self.track.push(packet.to_av(), last_of_frame=i == len(message.packets) - 1)
                 self.link.sent(len(packet.data))

@@ -38,6 +38,7 @@ from .messages import (
     Started,
 )
 from .rate_control import StreamTarget
+from .still import StillFilter
 
 __all__ = ["StreamTask", "WorkerConfig"]
 
@@ -65,6 +66,22 @@ class WorkerConfig:
     # A shared stream's quality levels (streamer/levels.py): each frame is encoded once at each.
     # Empty: one encoder, at the target the session sets (`SetTarget`).
     levels: tuple[StreamTarget, ...] = ()
+    # A picture that has not changed is sent again this often (seconds) and otherwise skipped
+    # (streamer/still.py); None: every frame is encoded and sent. `streamer serve` skips (1 s).
+    still_refresh: float | None = None
+    # Once the picture has been still for 2 s (IDLE_AFTER), the guest is ticked this often (seconds, at
+    # most `still_refresh`) instead of every period; input, a keyframe request or a new target
+    # ticks at once, and a change brings back every period. None: every period, still or not.
+    still_tick: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.still_tick is not None and (
+            self.still_refresh is None or self.still_tick > self.still_refresh
+        ):
+            raise ValueError(
+                f"still_tick ({self.still_tick} s) needs still_refresh, and may not exceed it "
+                f"({self.still_refresh}): a still picture is resent at least that often"
+            )
 
 
 @dataclass(frozen=True)
@@ -96,7 +113,9 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
         limits=config.limits,
         frame_format="yuv420p",  # converted on the GPU: a third of the readback, no swscale
     )
-    encoding = EncodeThread(level_encoders(settings, config.levels), conn, config.clock_origin)
+    encoding = EncodeThread(
+        level_encoders(settings, config.levels), conn, config.clock_origin, config.still_refresh
+    )
     recording = InputRecording(config) if config.record_to is not None else None
     period = 1.0 / settings.fps
     credit = 0  # frames the viewer may still take (a paced stream does not count them)
@@ -104,6 +123,8 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
     seq = 0
     pending: list[tuple[InputEvent, int]] = []
     due = time.monotonic()
+    ticked = due  # when the last frame was rendered
+    urgent = False  # a keyframe or a new target waits: no slow tick for a still picture
     try:
         with runtime.run(component, options) as guest:
             conn.send(Started(*config.size))
@@ -112,7 +133,12 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                 # half a period early (its slot's frame, not an extra one): the wait for the next
                 # tick, half a period on average, is most of what input-to-photon latency can lose.
                 ready_at = due - period / 2 if pending else due
-                wait = max(0.0, ready_at - time.monotonic()) if config.paced or credit > 0 else 1.0
+                if config.still_tick is not None and not (pending or urgent) and encoding.idle():
+                    ready_at = max(ready_at, ticked + config.still_tick)
+                # At most a period: a still picture's slow tick is looked at again each period.
+                wait = (
+                    min(max(0.0, ready_at - time.monotonic()), period) if config.paced or credit > 0 else 1.0
+                )
                 if conn.poll(wait):
                     message = conn.recv()
                     if isinstance(message, Credit):
@@ -121,11 +147,13 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                         pending.extend(message.items)
                     elif isinstance(message, Keyframe):
                         encoding.request_keyframe(message.level)
+                        urgent = True
                     elif isinstance(message, SetProbe):
                         probe = message.enabled
                     elif isinstance(message, SetTarget):
                         encoding.encoders[0].retarget(message.target)  # applied at its next frame
                         period = 1.0 / message.target.fps
+                        urgent = True
                     elif isinstance(message, CountObjects):
                         conn.send(ObjectCounts(_object_counts()))
                     elif isinstance(message, Stop):
@@ -137,6 +165,7 @@ def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> s
                 if pending:
                     seq = pending[-1][1]
                 pending.clear()
+                ticked, urgent = time.monotonic(), False
                 try:
                     guest.request_frame(events)
                     frame = guest.take_frame(timeout=config.frame_timeout)
@@ -235,12 +264,19 @@ class EncodeThread:
     the worker's loop hands over frame n as soon as it is presented and goes on to render n+1
     (docs/design.md, "One frame path": pipelined, never queued deeper than one frame; `submit`
     waits while the previous frame is still being read back or encoded). A shared stream's frame
-    is read back once and encoded by each level's encoder in turn, one message per level."""
+    is read back once and encoded by each level's encoder in turn, one message per level. With
+    `still_refresh`, a frame whose picture repeats the last one sent is skipped (streamer/still.py):
+    it goes up as a frame without packets, which gives the viewer's credit back."""
 
     def __init__(
-        self, encoders: Sequence[VideoEncoder], conn: TaskChannel, clock_origin: float | None = None
+        self,
+        encoders: Sequence[VideoEncoder],
+        conn: TaskChannel,
+        clock_origin: float | None = None,
+        still_refresh: float | None = None,
     ) -> None:
         self.encoders = list(encoders)
+        self.still = StillFilter(still_refresh) if still_refresh is not None else None
         self._conn = conn
         self._started = time.monotonic() if clock_origin is None else clock_origin
         self._slot: queue.Queue[tuple[PendingFrame, int, bool, float] | None] = queue.Queue(maxsize=1)
@@ -252,6 +288,10 @@ class EncodeThread:
         if self.error is not None:
             raise self.error
         self._slot.put((frame, seq, probe, time.monotonic()))
+
+    def idle(self) -> bool:
+        """Whether the picture has been still (no frame sent for a change) for `IDLE_AFTER` seconds."""
+        return self.still is not None and self.still.idle(time.monotonic())
 
     def request_keyframe(self, level: int | None) -> None:
         """The next frame is a keyframe at `level`, or at every level (None)."""
@@ -288,6 +328,21 @@ class EncodeThread:
             if probe:
                 stamp_marker(frame, seq)
             timestamp = round((shown - self._started) * RTP_CLOCK)
+            forced = any(encoder.must_encode for encoder in self.encoders)
+            if self.still is not None and not self.still.send(frame.pixels, shown, forced):
+                self._conn.send(
+                    EncodedFrame(
+                        (),
+                        frame.index,
+                        seq,
+                        frame.guest_seconds * 1e3,
+                        readback_ms,
+                        0.0,
+                        (frame.width, frame.height),
+                        0,
+                    )
+                )
+                return
             for level, encoder in enumerate(self.encoders):
                 # Each level goes out as soon as it is encoded: level 0, the driver's, first.
                 start = time.monotonic()

@@ -43,6 +43,7 @@ class Viewer:
     messages: list[dict[str, object]] = field(default_factory=list)
     frames_received: int = 0
     answer_sdp: str = ""
+    session: str = ""  # the server's id for this viewer's session (the answer's `session`)
     ssl: ssl_.SSLContext | None = None  # for an https URL whose certificate the system does not trust
     cookies: dict[str, str] = field(default_factory=dict)  # e.g. the access token's (--auth token)
     # Rewrite the offer as sent and the answer as applied: tests route ICE through a relay that
@@ -88,6 +89,7 @@ class Viewer:
             await self.pc.close()  # its ICE sockets are open already
             raise RuntimeError(f"offer refused ({response.status}): {body.get('error')}")
         self.answer_sdp = body["sdp"]
+        self.session = str(body.get("session", ""))
         answer = self.rewrite_answer(body["sdp"]) if self.rewrite_answer else body["sdp"]
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type=body["type"]))
 

@@ -4,6 +4,7 @@ runs in a fresh one. `streamer render --isolate` is the same job through the sam
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import threading
@@ -15,10 +16,12 @@ import pytest
 from PIL import Image
 
 from gpu_host import Limits
-from gpu_host.worker import GuestWorker
+from gpu_host.worker import AsyncGuestWorker, GuestWorker
 from scenes import build
 from streamer.cli import main
+from streamer.messages import Credit, Started
 from streamer.render import RenderJob, RenderResult, render_isolated
+from streamer.stream_task import StreamTask, WorkerConfig
 from tests.conftest import Captured
 
 ORANGE = (255, 102, 0)  # the centre of scenes/triangle
@@ -116,3 +119,22 @@ def test_render_isolate_writes_the_same_bytes_and_fails_in_one_line(
     assert main(["render", trap, "-o", str(tmp_path / "trap"), "--isolate", *common]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("streamer:")]
     assert len(err) == 1 and "trapped" in err[0] and "kept 3 frames" in err[0], err
+
+
+def test_a_message_to_a_stopping_worker_is_dropped_not_raised() -> None:
+    """A session's credit can come back while its worker stops (the stream's last frames still
+    arriving): once the end of the pipe is written, `send` says the message was dropped."""
+
+    async def scenario() -> None:
+        started = asyncio.Event()
+        task = StreamTask(WorkerConfig(component=build.scene_path("triangle"), name="stop", size=SMALL))
+        worker = AsyncGuestWorker(task, lambda m: started.set() if isinstance(m, Started) else None)
+        await worker.start()
+        await asyncio.wait_for(started.wait(), 60)
+        stopping = asyncio.create_task(worker.stop())
+        await asyncio.sleep(0)  # `stop` has written the end of the pipe and waits for the exit
+        assert worker.send(Credit(1)) is False
+        await stopping
+        assert worker.exitcode == 0
+
+    asyncio.run(scenario())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from streamer.cli import build_parser, render_job, serve_config, worker_config
+from streamer.cli import build_parser, main, render_job, serve_config, worker_config
 
 RENDER = ["render", "-o", "out.mp4"]
 SERVE = ["serve"]
@@ -29,6 +29,7 @@ CASES: list[tuple[list[list[str]], str, tuple[str, str], tuple[str, str]]] = [
     ([SERVE], "--bitrate", ("10k", "200M"), ("9999", "200000001")),
     ([SERVE], "--min-bitrate", ("10k", "200M"), ("9999", "200000001")),
     ([SERVE], "--max-sessions", ("1", "1024"), ("0", "1025")),
+    ([SERVE], "--still-refresh", ("0", "60"), ("-0.001", "60.001")),
     ([SERVE], "--offers-per-minute", ("1", "10000"), ("0", "10001")),
     ([SERVE], "--sessions-per-address", ("1", "1024"), ("0", "1025")),
 ]
@@ -74,3 +75,14 @@ def test_encoders_share_the_cores_among_the_sessions_a_node_holds() -> None:
         assert worker_config(args, Path("scene.wasm"), "scene").encoder.threads == threads
     shared = build_parser().parse_args([*SERVE, "--shared", "--max-viewers=64"])
     assert worker_config(shared, Path("scene.wasm"), "scene").encoder.threads == 0  # one session: all
+
+
+def test_a_still_tick_longer_than_the_still_refresh_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--still-refresh", "1", "--still-tick", "2"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "streamer: --still-tick 2 may not exceed --still-refresh 1 (a still picture is resent at "
+        "least that often; 0 turns both off)"
+    )
+    build(["serve", "--still-refresh", "2", "--still-tick", "0.5"])  # within it: builds
