@@ -17,7 +17,9 @@ has its first frame they warm up together, then measure for --seconds:
 - at the server, per session: the interval between encoded frames reaching the main process
   (median, p95), guest ms, readback ms (present to I420 in host memory, converted on the GPU),
   encode ms, and present-to-packet (readback + encode, the latency the pipeline adds after the
-  guest presents);
+  guest presents), with where it goes step by step (the GPU's copy, the mapping reaching the
+  encoder thread, the still-picture check, the planes copied into the encoder's picture, the
+  encoder's settings and the codec itself);
 - CPU, from /proc: the main process's and the session workers', in cores, apart from the viewers';
   GPU memory from nvidia-smi where there is one (the increase over the node without sessions).
 
@@ -50,7 +52,7 @@ from benchmarks import percentile
 from benchmarks.viewers import ViewerReport, watch
 from streamer.admission import DoorSettings
 from streamer.cli import parse_bitrate, parse_size
-from streamer.encoder import CODECS, EncoderSettings
+from streamer.encoder import CODECS, EncoderSettings, threads_per_session
 from streamer.messages import EncodedFrame
 from streamer.scenes import DEFAULT_SCENE, builtin_scenes, resolve_scene
 from streamer.server import ServeConfig, Server, running
@@ -256,6 +258,15 @@ def print_details(result: Round) -> None:
             f"encode {statistics.median(f.encode_ms for f in timings):.2f} ms, "
             f"present-to-packet median {statistics.median(p2p):.2f} ms (p95 {percentile(p2p, 0.95):.2f})"
         )
+        steps: dict[str, list[float]] = {}
+        for f in timings:
+            for step, ms in f.steps:
+                steps.setdefault(step, []).append(ms)
+        if steps:
+            print(
+                "  present-to-packet by step, medians: "
+                + ", ".join(f"{step} {statistics.median(ms):.2f} ms" for step, ms in steps.items())
+            )
     print(
         f"CPU: main process {result.main_cores:.2f} cores, session workers {result.worker_cores:.2f}, "
         f"viewers {result.viewer_cores:.2f} (apart); GPU memory {_mib(result.gpu_mib)} over idle"
@@ -312,7 +323,11 @@ async def measure(args: argparse.Namespace) -> None:
     component = resolve_scene(args.scene)
     name = args.scene if args.scene in builtin_scenes() else Path(args.scene).stem
     counts = [int(n) for n in args.sessions.split(",")] if args.sessions else [args.viewers]
-    encoder = EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps, adapt=not args.no_adapt)
+    # As `streamer serve` does: the node's cores shared among the sessions it is set up to hold.
+    threads = threads_per_session(max(counts)) if args.encoder_threads is None else args.encoder_threads
+    encoder = EncoderSettings(
+        codec=args.codec, bitrate=args.bitrate, fps=args.fps, adapt=not args.no_adapt, threads=threads
+    )
     config = ServeConfig(
         worker=WorkerConfig(
             component=component,
@@ -334,7 +349,7 @@ async def measure(args: argparse.Namespace) -> None:
         f"scene {name}, {width}x{height}, {args.fps:g} fps asked, {args.codec} at "
         f"{args.bitrate / 1e6:g} Mb/s, {args.seconds:g} s measured after {args.warmup:g} s of warm-up, "
         f"adaptation {'off' if args.no_adapt else 'on'}, {args.decoding} viewer(s) decoding, "
-        f"still pictures {still}",
+        f"still pictures {still}, {threads or 'all'} encoder thread(s) a session",
         flush=True,
     )
     async with running(config) as (url, server):
@@ -392,6 +407,11 @@ def main() -> None:
         help="as `streamer serve --still-refresh` (default 1; 0: every frame encoded, as before it)",
     )
     parser.add_argument("--no-adapt", action="store_true", help="a fixed bitrate (serve --no-adapt)")
+    parser.add_argument(
+        "--encoder-threads",
+        type=int,
+        help="each encoder's threads (default: the cores shared among the most sessions; 0: all cores)",
+    )
     asyncio.run(measure(parser.parse_args()))
 
 

@@ -20,6 +20,7 @@ reopens either codec. Measured in docs/performance.md ("Changing the bitrate of 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal, TypeAlias
@@ -77,6 +78,10 @@ class EncoderSettings:
         return min(self.min_bitrate, self.bitrate)
 
     @property
+    def codec_library(self) -> str:
+        return "libx264" if self.codec == "h264" else "libvpx"
+
+    @property
     def live_bitrate(self) -> bool:
         """Whether the codec takes a new bitrate without reopening (measured: libx264 yes, libvpx no)."""
         return self.codec == "h264"
@@ -119,6 +124,7 @@ class VideoEncoder:
         self._wanted = self.target  # set from another thread by `retarget`, applied at the next frame
         self._codec: av.VideoCodecContext | None = None
         self._picture = Picture()  # reused from frame to frame
+        self.steps: tuple[tuple[str, float], ...] = ()  # the last encode's, in seconds
         self._size = (0, 0)
         self._colour = BT601
         self._index = 0
@@ -145,7 +151,9 @@ class VideoEncoder:
     def encode(self, frame: Frame, timestamp: int) -> list[EncodedPacket]:
         """Encode one frame shown at `timestamp` (RTP 90 kHz units). I420 frames go in as they
         are; RGB ones are converted with their own colour (`Frame.i420`)."""
+        started = time.perf_counter()
         picture = self._picture.fill(frame)
+        filled = time.perf_counter()
         wanted = self._wanted
         size = scaled((picture.width, picture.height), wanted.scale)
         if size != (picture.width, picture.height):
@@ -171,10 +179,13 @@ class VideoEncoder:
         self._index += 1
         assert self._codec is not None
         packets = []
+        coding = time.perf_counter()
         for packet in self._codec.encode(picture):
             packets.append(EncodedPacket(bytes(packet), timestamp, packet.is_keyframe, size))
             self.keyframes += packet.is_keyframe
         self.frames += 1
+        self.steps = (("planes to picture", filled - started), ("settings", coding - filled))
+        self.steps += ((self.settings.codec_library, time.perf_counter() - coding),)
         return packets
 
     def _vbv_fits(self, bitrate: int) -> bool:

@@ -97,6 +97,8 @@ class EncodedFrame:
     encode_ms: float
     surface: tuple[int, int] = (0, 0)  # the guest's surface: what pointer positions are in
     level: int = 0  # a shared stream's quality level (streamer/levels.py); one message per level
+    # Where its present-to-packet time went, step by step: (what, ms), e.g. ("x264", 2.1).
+    steps: tuple[tuple[str, float], ...] = ()
 
 
 ToWorker = Credit | Events | Keyframe | SetProbe | SetTarget | CountObjects | Stop

@@ -323,26 +323,31 @@ class EncodeThread:
         # The pixels, once the GPU has copied them: the readback buffer itself unless a marker
         # is to be stamped in them (lent pixels are read-only).
         frame = pending.result(lend=not probe)
-        readback_ms = (time.perf_counter() - frame.presented_at) * 1e3  # waiting in line counts too
+        got = time.perf_counter()
+        readback_ms = (got - frame.presented_at) * 1e3  # waiting in line counts too
+        steps = [("gpu copy", frame.read_at - frame.presented_at), ("to the encoder", got - frame.read_at)]
         try:
             if probe:
                 stamp_marker(frame, seq)
             timestamp = round((shown - self._started) * RTP_CLOCK)
             forced = any(encoder.must_encode for encoder in self.encoders)
-            if self.still is not None and not self.still.send(frame.pixels, shown, forced):
-                self._conn.send(
-                    EncodedFrame(
-                        (),
-                        frame.index,
-                        seq,
-                        frame.guest_seconds * 1e3,
-                        readback_ms,
-                        0.0,
-                        (frame.width, frame.height),
-                        0,
+            if self.still is not None:
+                send = self.still.send(frame.pixels, shown, forced)
+                steps.append(("still check", time.perf_counter() - got))
+                if not send:
+                    self._conn.send(
+                        EncodedFrame(
+                            (),
+                            frame.index,
+                            seq,
+                            frame.guest_seconds * 1e3,
+                            readback_ms,
+                            0.0,
+                            (frame.width, frame.height),
+                            0,
+                        )
                     )
-                )
-                return
+                    return
             for level, encoder in enumerate(self.encoders):
                 # Each level goes out as soon as it is encoded: level 0, the driver's, first.
                 start = time.monotonic()
@@ -358,6 +363,7 @@ class EncodeThread:
                         encode_ms,
                         (frame.width, frame.height),
                         level,
+                        tuple((name, seconds * 1e3) for name, seconds in (*steps, *encoder.steps)),
                     )
                 )
         finally:
