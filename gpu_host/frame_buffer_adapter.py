@@ -187,5 +187,6 @@ def compose_adapter(data: bytes, tool: Path, name: str) -> bytes:
         if done.returncode != 0 or not out.is_file():
             lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
             reason = lines[-1].strip() if lines else f"wasm-tools exited with {done.returncode}"
+            reason = reason.split(": ", 1)[1] if reason[:1].isdigit() and ": " in reason else reason
             raise AdapterError(f"{name}: could not compose the frame-buffer adapter: {reason}")
         return out.read_bytes()
