@@ -294,7 +294,7 @@ def test_a_resize_from_the_viewer_changes_the_stream() -> None:
     run(scenario)
 
 
-def bars_seen(frame: ReceivedFrame, tol: int = 20) -> list[tuple[int, int, int]]:
+def bars_seen(frame: ReceivedFrame, tol: int = 20) -> list[tuple[int, ...]]:
     """The framebuffer scene's eight bars as the viewer decoded them, where they differ from what
     the scene draws (scenes/framebuffer/app.py): sampled a quarter of the way down, mid-bar."""
     h, w = frame.rgb.shape[:2]
