@@ -14,6 +14,8 @@ import pytest
 import wasmtime
 
 from gpu_host import Runtime
+from gpu_host.errors import GuestCallError
+from gpu_host.frame_buffer import FrameBufferBulkHost, PixelBuffer
 from gpu_host.frame_buffer_adapter import ADAPTED_IMPORT, import_names, wants_adapter
 from scenes.build import scene_path
 
@@ -89,3 +91,23 @@ def test_a_guest_the_adapter_cannot_serve_keeps_the_direct_path(
     assert not component.adapted
     assert "odd: could not compose the frame-buffer adapter" in caplog.text
     assert "running it without the adapter" in caplog.text
+
+
+def test_a_frame_in_parts_is_assembled_in_order_and_checked() -> None:
+    """Past 64 MiB (a surface larger than 4096x4096) the adapter sends a frame in parts: wasmtime
+    charges a string one unit a byte, 128 MiB a call. The host's side, called as the adapter calls
+    it, with a small frame."""
+    host, buffer = FrameBufferBulkHost(), PixelBuffer(4, 2)  # 32 bytes
+    pixels = bytes(range(200, 232))
+    text = pixels.decode("latin-1")
+    for offset in (0, 12, 24):
+        host.set(buffer, 32, offset, text[offset : offset + 12])
+    assert buffer.data == pixels
+    host.set(buffer, 32, 0, text[::-1])  # whole, in one part
+    assert buffer.data == pixels[::-1]
+    with pytest.raises(GuestCallError, match=r"expected 32 bytes \(4x2 pixels x 4\), got 31"):
+        host.set(buffer, 31, 0, text[:31])
+    host.set(buffer, 32, 0, text[:12])
+    with pytest.raises(GuestCallError, match="a part at byte 20 of 32 does not follow the last one"):
+        host.set(buffer, 32, 20, text[20:])
+    assert buffer.data == pixels[::-1] and buffer.parts is None  # the last whole frame stays

@@ -3,9 +3,10 @@
 ;; It exports wasi:frame-buffer/frame-buffer@0.0.1 to the guest: every function is the host's own,
 ;; passed through, except `[method]buffer.set`. That one takes the guest's pixels into this
 ;; component's memory (a copy between components, done by wasmtime's compiled adapters) and hands
-;; them to the host as one string whose encoding is latin1 (one byte is one character, any byte
+;; them to the host as strings whose encoding is latin1 (one byte is one character, any byte
 ;; allowed): wasmtime lifts a string for a host function in bulk, while a `list<u8>` is lifted
-;; element by element and charged against its per-call "hostcall fuel" (docs/runtime.md).
+;; element by element and charged against its per-call "hostcall fuel" (docs/runtime.md). A string
+;; is charged too, one unit a byte, up to 128 MiB a call: frames are sent in parts of 64 MiB.
 (component
   (import "wasi:graphics-context/graphics-context@0.0.1" (instance $graphics-context
     (export "context" (type (sub resource)))
@@ -29,11 +30,13 @@
   (alias export $host "device" (type $device))
   (alias export $host "buffer" (type $buffer))
 
-  ;; The host's side: `set` with the pixels as a latin1 string (gpu_host/frame_buffer.py).
+  ;; The host's side (gpu_host/frame_buffer.py): one part of a `set` of `length` bytes, the bytes
+  ;; from `offset` on, as a latin1 string; parts come in order.
   (import "streamer:frame-buffer/bulk@0.1.0" (instance $bulk
     (alias outer 1 $buffer (type $buffer-outer))
     (export "buffer" (type (eq $buffer-outer)))
-    (export "set" (func (param "buffer" (borrow 0)) (param "pixels" string)))))
+    (export "set"
+      (func (param "buffer" (borrow 0)) (param "length" u32) (param "offset" u32) (param "part" string)))))
   (alias export $bulk "set" (func $bulk-set))
 
   (core module $memory-module (memory (export "memory") 0))
@@ -45,7 +48,7 @@
 
   (core module $main
     (import "host" "memory" (memory 0))
-    (import "host" "set" (func $host-set (param i32 i32 i32)))
+    (import "host" "set" (func $host-set (param i32 i32 i32 i32 i32)))
     (import "host" "drop-buffer" (func $drop-buffer (param i32)))
     ;; One list at a time enters this component (the pixels of one `set`), so every allocation is
     ;; at offset 0, the memory grown to fit it; a growth past the guest's memory limit traps.
@@ -57,11 +60,21 @@
           (if (i32.eq (memory.grow (i32.sub (local.get $pages) (memory.size))) (i32.const -1))
             (then unreachable))))
       (i32.const 0))
-    ;; A latin1 string's length is its byte count; the top bit (utf16) stays clear: the memory is
-    ;; smaller than 2 GiB. The guest's borrow of the buffer is a handle of this component's (the
+    ;; A latin1 string's length is its byte count; the top bit (utf16) stays clear: a part is
+    ;; at most 64 MiB. The guest's borrow of the buffer is a handle of this component's (the
     ;; resource is the host's), which must be dropped before returning.
     (func (export "set") (param $self i32) (param $pixels i32) (param $length i32)
-      (call $host-set (local.get $self) (local.get $pixels) (local.get $length))
+      (local $offset i32)
+      (local $part i32)
+      (loop $parts
+        (local.set $part (i32.sub (local.get $length) (local.get $offset)))
+        (if (i32.gt_u (local.get $part) (i32.const 0x4000000))
+          (then (local.set $part (i32.const 0x4000000))))
+        (call $host-set
+          (local.get $self) (local.get $length) (local.get $offset)
+          (i32.add (local.get $pixels) (local.get $offset)) (local.get $part))
+        (local.set $offset (i32.add (local.get $offset) (local.get $part)))
+        (br_if $parts (i32.lt_u (local.get $offset) (local.get $length))))
       (call $drop-buffer (local.get $self))))
   (core instance $main-instance (instantiate $main
     (with "host" (instance
