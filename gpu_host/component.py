@@ -11,7 +11,13 @@ from wasmtime.component import Component
 
 from .compile_cache import CompileCache, Preparation
 from .errors import ComponentError
-from .frame_buffer_adapter import AdapterError, adapter_preparation, wants_adapter
+from .frame_buffer_adapter import (
+    ADAPTED_IMPORT,
+    ADAPTER_INTERFACE,
+    AdapterError,
+    adapter_preparation,
+    readable_import_names,
+)
 from .linking import split_import_name, unprovided_imports
 from .wit import versions_compatible
 
@@ -61,7 +67,11 @@ def load_component(
         )
     if data[:8] != COMPONENT_PREAMBLE:
         raise ComponentError(f"{path}: not a WebAssembly component")
-    prepare = adapter_preparation(name or path.stem) if adapt and wants_adapter(data) else None
+    own_imports = readable_import_names(data)
+    private = [n for n in own_imports if split_import_name(n)[0] == ADAPTER_INTERFACE]
+    if private:  # the adapter's side of the host, not the standard's
+        raise ComponentError(f"{path}: imports what this host does not provide: {', '.join(private)}")
+    prepare = adapter_preparation(name or path.stem) if adapt and ADAPTED_IMPORT in own_imports else None
     try:
         try:
             component = _compile(engine, data, cache, prepare)

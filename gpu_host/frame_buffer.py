@@ -10,6 +10,7 @@ import numpy as np
 
 from .errors import GuestCallError
 from .frame import PixelSource
+from .frame_buffer_adapter import ADAPTER_INTERFACE
 from .graphics_context import AbstractBuffer, Context
 from .linking import HostInterface, wit
 from .presenter import ReadyPixels
@@ -113,7 +114,7 @@ class FrameBufferBulkHost(HostInterface):
     charged one unit a byte against the same 128 MiB budget, so a frame larger than 64 MiB comes
     in parts, in order: `length` is the whole frame's, `offset` where this part starts."""
 
-    interface = "streamer:frame-buffer/bulk"
+    interface = ADAPTER_INTERFACE
     version = "0.1.0"
 
     # WIT: set (streamer:frame-buffer/bulk; the guest called wasi:frame-buffer's [method]buffer.set)

@@ -32,15 +32,18 @@ from .compile_cache import Preparation
 
 __all__ = [
     "ADAPTED_IMPORT",
+    "ADAPTER_INTERFACE",
     "AdapterError",
     "adapter_bytes",
     "adapter_preparation",
     "compose_adapter",
     "import_names",
+    "readable_import_names",
     "wants_adapter",
 ]
 
 ADAPTED_IMPORT: Final = "wasi:frame-buffer/frame-buffer@0.0.1"  # the one version the adapter exports
+ADAPTER_INTERFACE: Final = "streamer:frame-buffer/bulk"  # the host's side, for the adapter only
 ADAPTER_SOURCE: Final = Path(__file__).resolve().parent / "adapters" / "frame_buffer.wat"
 COMPOSE_TIMEOUT_S: Final = 120.0
 
@@ -127,12 +130,17 @@ def import_names(data: bytes) -> list[str]:
     return names
 
 
+def readable_import_names(data: bytes) -> list[str]:
+    """`import_names`, or none for a binary it cannot read (the compiler then says why)."""
+    try:
+        return import_names(data)
+    except (ValueError, UnicodeDecodeError):
+        return []
+
+
 def wants_adapter(data: bytes) -> bool:
     """Whether the component imports the frame-buffer interface the adapter stands in for."""
-    try:
-        return ADAPTED_IMPORT in import_names(data)
-    except (ValueError, UnicodeDecodeError):
-        return False
+    return ADAPTED_IMPORT in readable_import_names(data)
 
 
 @functools.cache

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from gpu_host import Runtime
+from gpu_host import ComponentError, Runtime
 from gpu_host.errors import GuestCallError
 from gpu_host.frame_buffer import FrameBufferBulkHost, PixelBuffer
 from gpu_host.frame_buffer_adapter import ADAPTED_IMPORT, import_names, wants_adapter
@@ -78,6 +78,18 @@ def test_the_adapter_serves_a_guest_that_imports_part_of_the_interface(tmp_path:
         }
         assert not runtime.load(tmp_path / "part.wasm", adapt=False).adapted
         assert runtime.cache is not None and runtime.cache.stats.compiled == 2
+
+
+def test_a_guest_may_not_import_the_adapters_side_of_the_host(tmp_path: Path) -> None:
+    wat = f"""(component
+      (import "streamer:frame-buffer/bulk@0.1.0" (instance (export "buffer" (type (sub resource)))))
+      {START})"""
+    bad = write(tmp_path / "private.wasm", bytes(wasmtime.wat2wasm(wat)))
+    with Runtime(cache_dir=tmp_path / "cache") as runtime, pytest.raises(ComponentError) as caught:
+        runtime.load(bad)
+    assert str(caught.value) == (
+        f"{bad}: imports what this host does not provide: streamer:frame-buffer/bulk@0.1.0"
+    )
 
 
 def test_a_guest_the_adapter_cannot_serve_keeps_the_direct_path(
