@@ -182,7 +182,7 @@ def main() -> None:
     for name in [] if args.calls_only else scenes:
         try:
             f = measure_scene(name, (width, height), args.frames, args.warmup, args.trampoline)
-        except GuestError as exc:  # e.g. a frame-buffer guest past wasmtime 49's per-call copy limit
+        except GuestError as exc:  # a scene that fails at this size: reported in its row
             print(f"| {name} | cannot run at {width}x{height}: {exc} |", flush=True)
             continue
         print(

@@ -22,6 +22,7 @@ import os
 import platform
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -29,7 +30,7 @@ from pathlib import Path
 from wasmtime import Engine, WasmtimeError
 from wasmtime.component import Component
 
-__all__ = ["CacheStats", "CompileCache", "default_cache_dir"]
+__all__ = ["CacheStats", "CompileCache", "Preparation", "default_cache_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,15 @@ class CacheStats:
     last_rejection: str = ""
 
 
+@dataclass(frozen=True)
+class Preparation:
+    """A change made to a component's bytes before compiling (gpu_host/frame_buffer_adapter.py):
+    `identity` names it in the cache key, so a hit skips `apply` as well as the compiler."""
+
+    identity: bytes
+    apply: Callable[[bytes], bytes]
+
+
 class CompileCache:
     """A folder of serialized components for one engine configuration."""
 
@@ -76,12 +86,12 @@ class CompileCache:
         digest.update(data)
         return digest.digest()
 
-    def component(self, engine: Engine, data: bytes) -> Component:
-        """The compiled component for `data`: from the cache when a valid entry exists.
+    def component(self, engine: Engine, data: bytes, prepare: Preparation | None = None) -> Component:
+        """The compiled component for `data` (after `prepare`): from the cache when a valid entry exists.
 
         Raises WasmtimeError when `data` does not compile, exactly like `Component(engine, data)`.
         """
-        key = self.key(data)
+        key = self.key(data if prepare is None else prepare.identity + b"\0" + data)
         path = self.directory / f"{key.hex()}.cwasm"
         usable = self._usable_directory()
         if usable and path.exists():
@@ -89,7 +99,7 @@ class CompileCache:
             if cached is not None:
                 self.stats.hits += 1
                 return cached
-        component = Component(engine, data)
+        component = Component(engine, data if prepare is None else prepare.apply(data))
         self.stats.compiled += 1
         if usable:
             self._write(path, key, component)

@@ -10,12 +10,19 @@ import numpy as np
 
 from .errors import GuestCallError
 from .frame import PixelSource
+from .frame_buffer_adapter import ADAPTER_INTERFACE
 from .graphics_context import AbstractBuffer, Context
 from .linking import HostInterface, wit
 from .presenter import ReadyPixels
 from .resources import Resource
 
-__all__ = ["FrameBufferDevice", "FrameBufferHost", "FrameBufferPresenter", "PixelBuffer"]
+__all__ = [
+    "FrameBufferBulkHost",
+    "FrameBufferDevice",
+    "FrameBufferHost",
+    "FrameBufferPresenter",
+    "PixelBuffer",
+]
 
 
 class PixelBuffer(Resource):
@@ -25,6 +32,8 @@ class PixelBuffer(Resource):
         self.width = width
         self.height = height
         self.data = bytes(width * height * 4)
+        self.parts: bytearray | None = None  # a `set` arriving in parts (FrameBufferBulkHost)
+        self.filled = 0  # bytes of `parts` received
 
 
 class FrameBufferDevice(Resource):
@@ -86,10 +95,43 @@ class FrameBufferHost(HostInterface):
     # WIT: [method]buffer.set
     @wit("[method]buffer.set")
     def set(self, buffer: PixelBuffer, value: bytes) -> None:
-        expected = buffer.width * buffer.height * 4
-        if len(value) != expected:
-            raise GuestCallError(
-                "[method]buffer.set",
-                f"expected {expected} bytes ({buffer.width}x{buffer.height} pixels x 4), got {len(value)}",
-            )
+        _check_length("[method]buffer.set", buffer, len(value))
         buffer.data = bytes(value)
+
+
+def _check_length(call: str, buffer: PixelBuffer, length: int) -> None:
+    expected = buffer.width * buffer.height * 4
+    if length != expected:
+        raise GuestCallError(
+            call, f"expected {expected} bytes ({buffer.width}x{buffer.height} pixels x 4), got {length}"
+        )
+
+
+class FrameBufferBulkHost(HostInterface):
+    """`buffer.set` for the frame-buffer adapter (gpu_host/frame_buffer_adapter.py): the pixels come
+    as strings the adapter lowered as latin1, one character per byte, which wasmtime lifts in bulk
+    where a `list<u8>` costs it (and its per-call budget) about 48 bytes per element. A string is
+    charged one unit a byte against the same 128 MiB budget, so a frame larger than 64 MiB comes
+    in parts, in order: `length` is the whole frame's, `offset` where this part starts."""
+
+    interface = ADAPTER_INTERFACE
+    version = "0.1.0"
+
+    # WIT: set (streamer:frame-buffer/bulk; the guest called wasi:frame-buffer's [method]buffer.set)
+    @wit("set")
+    def set(self, buffer: PixelBuffer, length: int, offset: int, part: str) -> None:
+        call = "[method]buffer.set"
+        _check_length(call, buffer, length)
+        data = part.encode("latin-1")
+        if offset == 0 and len(data) == length:
+            buffer.data, buffer.parts = data, None
+            return
+        if offset == 0:
+            buffer.parts, buffer.filled = bytearray(length), 0
+        if buffer.parts is None or offset != buffer.filled or offset + len(data) > length:
+            buffer.parts = None
+            raise GuestCallError(call, f"a part at byte {offset} of {length} does not follow the last one")
+        buffer.parts[offset : offset + len(data)] = data
+        buffer.filled += len(data)
+        if buffer.filled == length:
+            buffer.data, buffer.parts = bytes(buffer.parts), None

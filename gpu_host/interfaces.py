@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .frame_buffer import FrameBufferDevice, FrameBufferHost, FrameBufferPresenter
+from .frame_buffer import FrameBufferBulkHost, FrameBufferDevice, FrameBufferHost, FrameBufferPresenter
 from .gpu_presenter import GpuPresenter
 from .graphics_context import GraphicsContextHost, PresenterFactory
 from .linking import HostInterface
@@ -57,6 +57,7 @@ class GuestInterfaces:
             GraphicsContextHost(ctx, presenters),
             self.surface,
             FrameBufferHost(),
+            FrameBufferBulkHost(),
             WebGpuHost(ctx),
         ]
 

@@ -57,10 +57,11 @@ class Runtime:
     ) -> None:
         self.close()
 
-    def load(self, path: Path, name: str | None = None) -> GuestComponent:
+    def load(self, path: Path, name: str | None = None, adapt: bool = True) -> GuestComponent:
         """Compile a component (or load its cached compiled code); a ComponentError says why it
-        cannot run here."""
-        return load_component(self.engine, Path(path), self._provided, name, self.cache)
+        cannot run here. `adapt=False` leaves out the frame-buffer adapter (gpu_host/frame_buffer_adapter.py),
+        for measuring the path without it."""
+        return load_component(self.engine, Path(path), self._provided, name, self.cache, adapt)
 
     def run(self, component: GuestComponent, options: GuestOptions) -> GuestRunner:
         """A runner for one guest (call `start()` or use it as a context manager)."""

@@ -16,6 +16,7 @@ from scenes.build import scene_path
 from scenes.build import test_guest_path as guest_path
 from streamer.cli import main
 from streamer.render import RenderJob, render
+from tests.test_scenes import expected_frame
 
 
 def decode(path: Path) -> tuple[list[np.ndarray], list[float], str, str]:
@@ -91,6 +92,23 @@ def test_frame_buffer_render_is_deterministic_across_runs(runtime: Runtime, tmp_
     for index, (a, b) in enumerate(zip(*outs, strict=True)):
         diff = np.abs(a.astype(int) - b.astype(int))
         assert diff.max() <= 24 and diff.mean() <= 1.0, f"decoded frame {index} differs between runs"
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["720p", "1080p"])
+def test_cli_renders_a_frame_buffer_guest_past_the_per_call_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], size: tuple[int, int]
+) -> None:
+    """A frame at these sizes is more than one `list<u8>` may carry into a host function
+    (2,796,202 bytes); the frame-buffer adapter passes it whole, every pixel as the scene drew it."""
+    width, height = size
+    out = tmp_path / "fb"
+    assert (
+        main(["render", "framebuffer", "-o", str(out), "--frames", "2", "--size", f"{width}x{height}"]) == 0
+    )
+    assert "wrote 2 frames" in capsys.readouterr().out
+    for n, png in enumerate(sorted(out.glob("*.png"))):
+        with Image.open(png) as image:
+            assert np.array_equal(np.asarray(image), expected_frame(n, width, height)), png.name
 
 
 def test_cli_renders_and_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

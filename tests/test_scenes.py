@@ -92,6 +92,23 @@ def test_framebuffer_scene_pixels(
     assert not np.array_equal(frames[0].rgb, frames[2].rgb), "the square should move"
 
 
+def test_framebuffer_scene_pixels_at_720p_and_after_a_resize_to_1080p(
+    runtime: Runtime, load: Callable[[str], GuestComponent], options: Callable[..., GuestOptions]
+) -> None:
+    """Past 2,796,202 bytes a frame's `buffer.set` used to trap (wasmtime's hostcall fuel); the
+    frame-buffer adapter (gpu_host/frame_buffer_adapter.py) carries whole frames of any size."""
+    component = load("framebuffer")
+    assert component.adapted
+    with runtime.run(component, options("framebuffer", size=(1280, 720))) as guest:
+        frames = [guest.next_frame()]
+        frames.append(guest.next_frame(events=[Resize(width=1920, height=1080)]))
+    (small, large) = frames
+    assert small.rgb.shape == (720, 1280, 3)
+    assert np.array_equal(small.rgb, expected_frame(small.index, 1280, 720))
+    assert large.rgb.shape == (1080, 1920, 3)
+    assert np.array_equal(large.rgb, expected_frame(large.index, 1920, 1080))
+
+
 # --- cube (scenes/cube/app.py documents these) -------------------------------------------------
 
 CUBE_TOP = (41, 46, 71)  # the background gradient's top row, (0.16, 0.18, 0.28)

@@ -33,6 +33,7 @@ from streamer.server import ServeConfig, running
 from streamer.session import SessionLimits
 from streamer.stream_task import WorkerConfig
 from streamer.viewer import ReceivedFrame, Viewer
+from tests.test_scenes import BARS
 
 pytestmark = pytest.mark.usefixtures("blocking_guard")
 
@@ -289,6 +290,38 @@ def test_a_resize_from_the_viewer_changes_the_stream() -> None:
             assert near(viewer.frames[-1], ORANGE)
             viewer.send({"type": "resize", "width": 5000, "height": 5000})  # past the maximum
             await until(lambda: viewer.frames[-1].rgb.shape == (1080, 1920, 3))
+
+    run(scenario)
+
+
+def bars_seen(frame: ReceivedFrame, tol: int = 20) -> list[tuple[int, ...]]:
+    """The framebuffer scene's eight bars as the viewer decoded them, where they differ from what
+    the scene draws (scenes/framebuffer/app.py): sampled a quarter of the way down, mid-bar."""
+    h, w = frame.rgb.shape[:2]
+    wrong = []
+    for i, colour in enumerate(BARS):
+        pixel = frame.rgb[h // 4, (2 * i + 1) * w // 16].astype(int)
+        if np.any(np.abs(pixel - np.array(colour)) > tol):
+            wrong.append(tuple(int(c) for c in pixel))
+    return wrong
+
+
+def test_a_frame_buffer_guest_streams_at_720p_and_when_the_viewer_resizes_to_1080p() -> None:
+    """Both sizes are past what one `list<u8>` may carry into the host (2,796,202 bytes): the
+    frame-buffer adapter carries each frame whole, in the session's worker process too."""
+
+    async def scenario() -> None:
+        cfg = config(scene_path("framebuffer"), size=(1280, 720))
+        async with running(cfg) as (url, _server), Viewer(url) as viewer:
+            await viewer.wait_frames(2)
+            assert viewer.frames[-1].rgb.shape == (720, 1280, 3)
+            assert not bars_seen(viewer.frames[-1])
+            viewer.send({"type": "resize", "width": 1920, "height": 1080})
+            await until(lambda: viewer.frames[-1].rgb.shape == (1080, 1920, 3))
+            await viewer.wait_frames(viewer.frames_received + 1)
+            assert viewer.frames[-1].rgb.shape == (1080, 1920, 3)
+            assert not bars_seen(viewer.frames[-1])
+            assert not any(m["type"] == "ended" for m in viewer.messages)
 
     run(scenario)
 
