@@ -323,59 +323,66 @@ async def measure(args: argparse.Namespace) -> None:
     component = resolve_scene(args.scene)
     name = args.scene if args.scene in builtin_scenes() else Path(args.scene).stem
     counts = [int(n) for n in args.sessions.split(",")] if args.sessions else [args.viewers]
-    # As `streamer serve` does: the node's cores shared among the sessions it is set up to hold.
-    threads = threads_per_session(max(counts)) if args.encoder_threads is None else args.encoder_threads
-    encoder = EncoderSettings(
-        codec=args.codec, bitrate=args.bitrate, fps=args.fps, adapt=not args.no_adapt, threads=threads
-    )
-    config = ServeConfig(
-        worker=WorkerConfig(
+
+    def config(sessions: int) -> ServeConfig:
+        """A node set up for `sessions` sessions, as `streamer serve --max-sessions` would be: the
+        encoders share its cores among them (unless --encoder-threads)."""
+        threads = threads_per_session(sessions) if args.encoder_threads is None else args.encoder_threads
+        encoder = EncoderSettings(
+            codec=args.codec, bitrate=args.bitrate, fps=args.fps, adapt=not args.no_adapt, threads=threads
+        )
+        worker = WorkerConfig(
             component=component,
             name=name,
             size=(width, height),
             max_surface_size=(width, height),
             encoder=encoder,
             still_refresh=args.still_refresh or None,
-        ),
-        port=0,
-        max_sessions=max(counts),
-        door=DoorSettings(offers_per_minute=10_000, sessions_per_address=1024),
-    )
+        )
+        door = DoorSettings(offers_per_minute=10_000, sessions_per_address=1024)
+        return ServeConfig(worker=worker, port=0, max_sessions=sessions, door=door)
+
     info = wgpu.gpu.request_adapter_sync(power_preference="high-performance").info
     still = f"resent every {args.still_refresh:g} s" if args.still_refresh else "sent every frame"
+    threads = "cores / sessions" if args.encoder_threads is None else str(args.encoder_threads or "all")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}")
     print(f"adapter: {info['device']} ({info['backend_type']}, {info['adapter_type']})")
     print(
         f"scene {name}, {width}x{height}, {args.fps:g} fps asked, {args.codec} at "
         f"{args.bitrate / 1e6:g} Mb/s, {args.seconds:g} s measured after {args.warmup:g} s of warm-up, "
         f"adaptation {'off' if args.no_adapt else 'on'}, {args.decoding} viewer(s) decoding, "
-        f"still pictures {still}, {threads or 'all'} encoder thread(s) a session",
+        f"still pictures {still}, encoder threads a session: {threads}",
         flush=True,
     )
+    if not args.sessions:
+        print_details(await serve_round(args, config(args.viewers), args.viewers))
+        return
+    print(f"\nfailure: a session under {args.min_fps:g} fps median or over {args.max_p95:g} ms p95")
+    print(TABLE_HEADER, flush=True)
+    failed: int | None = None
+    for count in counts:  # a server of its own for each count, set up for that many sessions
+        result = await serve_round(args, config(count), count)
+        row, held = table_row(count, result, args.min_fps, args.max_p95)
+        print(row, flush=True)
+        if args.details:
+            print_details(result)
+        if not held and failed is None:
+            failed = count
+            if not args.keep_going:
+                break
+    if failed is None:
+        print(f"\nno failure up to {counts[-1]} sessions")
+    else:
+        print(f"\npoint of failure: {failed} sessions")
+
+
+async def serve_round(args: argparse.Namespace, config: ServeConfig, count: int) -> Round:
+    """Start `streamer serve` as `config` says and measure `count` sessions on it."""
     async with running(config) as (url, server):
         cpu, gpu = CpuSampler(server), GpuSampler()
         samplers = [asyncio.create_task(cpu.run()), asyncio.create_task(gpu.run())]
         try:
-            if not args.sessions:
-                print_details(await measure_round(args, url, server, cpu, gpu, args.viewers))
-                return
-            print(f"\nfailure: a session under {args.min_fps:g} fps median or over {args.max_p95:g} ms p95")
-            print(TABLE_HEADER, flush=True)
-            failed: int | None = None
-            for count in counts:
-                result = await measure_round(args, url, server, cpu, gpu, count)
-                row, held = table_row(count, result, args.min_fps, args.max_p95)
-                print(row, flush=True)
-                if args.details:
-                    print_details(result)
-                if not held and failed is None:
-                    failed = count
-                    if not args.keep_going:
-                        break
-            if failed is None:
-                print(f"\nno failure up to {counts[-1]} sessions")
-            else:
-                print(f"\npoint of failure: {failed} sessions")
+            return await measure_round(args, url, server, cpu, gpu, count)
         finally:
             for task in samplers:
                 task.cancel()
@@ -410,7 +417,7 @@ def main() -> None:
     parser.add_argument(
         "--encoder-threads",
         type=int,
-        help="each encoder's threads (default: the cores shared among the most sessions; 0: all cores)",
+        help="each encoder's threads (default: the cores shared among the sessions measured; 0: all)",
     )
     asyncio.run(measure(parser.parse_args()))
 

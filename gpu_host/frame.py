@@ -230,8 +230,9 @@ class Frame:
 
     `guest_seconds` is the wall time the guest spent on it (from taking the frame tick to calling
     present); `readback_seconds` the time from present until the pixels were in host memory.
-    `presented_at` and `read_at` are the `time.perf_counter()` of the present call and of the
-    GPU finishing the frame's copy.
+    `presented_at`, `copy_submitted_at` and `read_at` are the `time.perf_counter()` of the present
+    call, of the frame's copy being submitted (once the guest's own GPU work was done) and of the
+    GPU finishing that copy.
 
     A frame may be a view of memory its producer lends (a mapped GPU buffer): a consumer that is
     done with it calls `release()`, after which `pixels` must not be read.
@@ -247,6 +248,7 @@ class Frame:
     readback_seconds: float = 0.0
     presented_at: float = 0.0
     read_at: float = 0.0
+    copy_submitted_at: float = 0.0
     on_release: Callable[[], None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -368,6 +370,7 @@ class PendingFrame:
                     max(0.0, read_at - self.presented_at),
                     self.presented_at,
                     read_at,
+                    getattr(self._source, "submitted_at", self.presented_at),
                     give_back,
                 )
         if self._error is not None:

@@ -88,6 +88,7 @@ class _Readback:
         self._result: tuple[Pixels, PixelFormat, tuple[int, int], float] | None = None
         self._error: BaseException | None = None
         self._lent = False  # the result views the mapped buffer until `_give_back`
+        self.submitted_at = 0.0  # perf_counter() once the copy was submitted (after the guest's work)
 
     def pixels(self, guest_thread: bool = False) -> tuple[Pixels, PixelFormat, tuple[int, int], float]:
         with self._lock:
@@ -212,6 +213,7 @@ class GpuPresenter:
             )
         copied = self.device.waits.submit(native.queue, [encoder.finish()], PRESENT, host=True)
         readback = _Readback(self, slot, slot.buffer.map_async("READ_NOSYNC"), copied)
+        readback.submitted_at = time.perf_counter()
         with self._lock:
             self._pending.append(readback)
         return readback

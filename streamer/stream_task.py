@@ -325,7 +325,11 @@ class EncodeThread:
         frame = pending.result(lend=not probe)
         got = time.perf_counter()
         readback_ms = (got - frame.presented_at) * 1e3  # waiting in line counts too
-        steps = [("gpu copy", frame.read_at - frame.presented_at), ("to the encoder", got - frame.read_at)]
+        steps = [
+            ("guest's GPU work", frame.copy_submitted_at - frame.presented_at),
+            ("copy on the GPU", frame.read_at - frame.copy_submitted_at),
+            ("to the encoder", got - frame.read_at),
+        ]
         try:
             if probe:
                 stamp_marker(frame, seq)
