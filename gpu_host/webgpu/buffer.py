@@ -39,6 +39,9 @@ class BufferFunctions:
     def buffer_map_async(self, buffer: GpuBuffer, mode: int, offset: int | None, size: int | None) -> None:
         call = "[method]gpu-buffer.map-async"
         _mappable(buffer)
+        if mode not in (wgpu.MapMode.READ, wgpu.MapMode.WRITE):
+            # WebGPU: exactly one of READ and WRITE; wgpu-native aborts the process on any other.
+            raise wit_error("operation-error", f"map mode {mode} is not READ (1) or WRITE (2)")
         if buffer.destroyed:
             raise wit_error("abort-error", "the buffer was destroyed")
         if buffer.native.map_state != "unmapped":
@@ -83,7 +86,7 @@ class BufferFunctions:
     def buffer_unmap(self, buffer: GpuBuffer) -> None:
         buffer.check_valid("[method]gpu-buffer.unmap")  # an invalid buffer: a validation error
         if buffer.destroyed:
-            raise wit_error("abort-error", "the buffer was destroyed")
+            raise wit_error("abort-error", "the buffer was destroyed", only_case=True)
         if buffer.native.map_state != "unmapped":
             buffer.native.unmap()
 

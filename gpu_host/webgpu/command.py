@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import GuestCallError
 from ..linking import wit
 from .convert import extent, native, to_wgpu, wit_error
 from .objects import (
@@ -154,10 +155,13 @@ class CommandFunctions:
         first = start or 0
         count = len(offsets) - first if length is None else length
         if first > len(offsets) or first + count > len(offsets):
-            raise wit_error("range-error", f"dynamic offsets {first}+{count} exceed {len(offsets)}")
-        native(encoder, call).set_bind_group(
-            index, None if group is None else native(group, call), offsets[first : first + count]
-        )
+            raise wit_error(
+                "range-error", f"dynamic offsets {first}+{count} exceed {len(offsets)}", only_case=True
+            )
+        if group is None:
+            # WebGPU unbinds the index; wgpu-py 0.32 cannot pass a null bind group on.
+            raise GuestCallError(call, "a null bind group (unbinding an index) is not supported by this host")
+        native(encoder, call).set_bind_group(index, native(group, call), offsets[first : first + count])
 
     @wit("[method]gpu-render-pass-encoder.set-bind-group")
     def render_set_bind_group(self, rpass: RenderEncoder, *args: Any) -> None:

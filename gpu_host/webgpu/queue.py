@@ -62,7 +62,7 @@ class QueueFunctions:
         call = "[method]gpu-queue.write-buffer-with-copy"
         start = data_offset or 0
         if start > len(data) or (size is not None and start + size > len(data)):
-            raise wit_error("operation-error", "data-offset/size exceed the data")
+            raise wit_error("operation-error", "data-offset/size exceed the data", only_case=True)
         target = native(buffer, call)
         length = len(data) - start if size is None else size
         if buffer_offset + length > target.size:
