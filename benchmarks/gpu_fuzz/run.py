@@ -9,6 +9,7 @@ in a fresh one to find the call it died in; then the script is shrunk while it s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -97,14 +98,20 @@ class Child:
         return "\n".join(kept[-lines:])
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
+        process = self.process
+        if process.poll() is None:
+            with contextlib.suppress(OSError):
+                assert process.stdin is not None
+                process.stdin.close()
             try:
-                self.process.wait(timeout=30)
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                process.kill()
+                process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
         self._stderr.close()
 
 

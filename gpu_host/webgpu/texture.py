@@ -27,17 +27,23 @@ def view_range(texture: Any, desc: dict[str, Any], call: str) -> dict[str, Any]:
     base_layer = int(desc.get("base_array_layer") or 0)
     mip_count = desc.get("mip_level_count")
     layer_count = desc.get("array_layer_count")
+    if base_mip >= mips:
+        raise GuestGpuError(call, f"base-mip-level {base_mip} is past the texture's {mips} mip levels")
+    if base_layer >= layers:
+        raise GuestGpuError(
+            call, f"base-array-layer {base_layer} is past the texture's {layers} array layers"
+        )
     if mip_count is None:
         mip_count = mips - base_mip
     if layer_count is None:
         layer_count = 1 if dimension in _ONE_LAYER else 6 if dimension == "cube" else layers - base_layer
     if mip_count <= 0 or base_mip + mip_count > mips:
         raise GuestGpuError(
-            call, f"mip levels {base_mip}..{base_mip + mip_count} are outside the texture's {mips}"
+            call, f"mip-level-count {mip_count} from level {base_mip} is outside the texture's {mips}"
         )
     if layer_count <= 0 or base_layer + layer_count > layers:
         raise GuestGpuError(
-            call, f"array layers {base_layer}..{base_layer + layer_count} are outside the texture's {layers}"
+            call, f"array-layer-count {layer_count} from layer {base_layer} is outside the texture's {layers}"
         )
     return {**desc, "mip_level_count": mip_count, "array_layer_count": layer_count}
 

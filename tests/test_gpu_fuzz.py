@@ -1,0 +1,59 @@
+"""The wasi:webgpu fuzzer (benchmarks/gpu_fuzz/): its short profile, and every abort it found.
+
+Both run the `gpu_fuzz` guest in a child process (wgpu-native aborting would end pytest itself):
+the regression cases must each be refused with the message the guest is shown, and the short
+profile, a fixed seed's random calls, must end with no finding: no dead child, no host failure,
+no hang, and every wgpu object freed after each guest. docs/sandbox.md has the long runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from benchmarks.gpu_fuzz.cases import CASES, Case
+from benchmarks.gpu_fuzz.run import Child, fuzz
+
+CI_SEED = 17
+CI_CALLS = 2500  # host calls, about 15 s here
+
+
+@pytest.fixture(scope="module")
+def child() -> Iterator[Child]:
+    started = Child()
+    yield started
+    started.close()
+
+
+def shown(result: dict[str, object]) -> list[str]:
+    """The values (or WIT errors) the guest printed, then its scopes' messages, as text."""
+    found = result["shown"]
+    assert isinstance(found, list)
+    return [str(item.get("value", item.get("err"))) for item in found]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_an_abort_the_fuzzer_found_is_refused(child: Child, case: Case) -> None:
+    result = child.run(case.script())  # a ChildDied here is the abort come back
+    assert result["outcome"] == "done", result["error"]
+    messages = shown(result)
+    assert len(messages) == len(case.expected), messages
+    for message, expected in zip(messages, case.expected, strict=True):
+        assert expected in message, (message, expected)
+    assert result["leaked"] == {}
+
+
+def test_the_short_profile_finds_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    report = fuzz(CI_SEED, CI_CALLS, shrink_tries=0)
+    with capsys.disabled():
+        print(
+            f"\ngpu_fuzz seed {CI_SEED}: {report.calls} calls in {report.seconds:.1f} s, "
+            f"{report.calls_per_second:.0f} calls/s, {report.episodes} guests"
+        )
+    assert report.findings == [], json.dumps(report.as_dict()["findings"], indent=1)
+    assert report.restarts == 0
+    assert report.calls >= CI_CALLS
+    # The guests got far: most ran their script to the end or ended on a refused call.
+    assert sum(report.outcomes.values()) == report.episodes
