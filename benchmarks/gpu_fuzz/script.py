@@ -154,8 +154,8 @@ class _Generator:
     def of(self, kind: str, device: int | None = None) -> int | None:
         """A slot believed to hold `kind`, preferring `device`'s; now and then any slot at all."""
         rng, model = self.rng, self.model
-        if rng.random() < 0.02:
-            return rng.randrange(self.SLOTS)  # the wrong kind, or empty
+        if rng.random() < 0.004:
+            return rng.randrange(self.SLOTS)  # the wrong kind (the guest traps), or empty
         found = [s for s, k in model.kinds.items() if k == kind]
         if device is not None and rng.random() < 0.85:
             same = [s for s in found if model.devices.get(s) == device]
@@ -447,6 +447,8 @@ class _Generator:
 
     def set_bind_group(self, target: int, dev: int | None) -> None:
         group = self.of(BG, dev)
+        if group is None and self.rng.random() < 0.9:
+            return  # a null bind group ends the guest: now and then only
         offsets = [self.u32((0, 256)) for _ in range(self.rng.choice((0, 0, 1, 2)))]
         args = [self.u32((0, 0, 1)), self.opt(ref(group), 0.97) if group is not None else None]
         args += [self.opt(offsets), self.opt(self.u64((0, 1)), 0.2), self.opt(self.u32((0, 1)), 0.2)]
@@ -635,23 +637,23 @@ class _Generator:
         if buffer is None:
             return
         rng = self.rng
-        choice = rng.randrange(6)
-        if choice == 0:
-            mode = rng.choice((1, 2, 3, 0))
+        choice = rng.randrange(10)  # getters on an invalid buffer end the guest: 1 in 10
+        if choice in (0, 5, 6):
+            mode = rng.choice((1, 1, 2, 2, 3, 0))
             self.emit(buffer, "map_async", [mode, self.opt(self.u64((0, 8))), self.opt(self.u64((4, 8)))])
-        elif choice == 1:
+        elif choice in (1, 7):
             self.emit(
                 buffer,
                 "get_mapped_range_get_with_copy",
                 [self.opt(self.u64((0, 8))), self.opt(self.u64((4, 8)))],
             )
-        elif choice == 2:
+        elif choice in (2, 8):
             self.emit(
                 buffer,
                 "get_mapped_range_set_with_copy",
                 [data(rng.choice((0, 4, 8, 64)), 1), self.opt(self.u64((0, 8))), self.opt(self.u64((4, 8)))],
             )
-        elif choice == 3:
+        elif choice in (3, 4):
             self.emit(buffer, "unmap", [])
         else:
             self.emit(buffer, rng.choice(("size", "usage", "map_state")), [])
@@ -713,15 +715,17 @@ class _Generator:
         choice = rng.randrange(6)
         context = self.of(CONTEXT)
         if choice == 0 or context is None:
-            self.emit({"k": "Context", "m": "graphics_context"}, None, [], CONTEXT)
+            context = self.emit({"k": "Context", "m": "graphics_context"}, None, [], CONTEXT)
+            if (dev := self.device()) is not None and context is not None and rng.random() < 0.9:
+                self.emit(dev, "connect_graphics_context", [ref(context)])
         elif choice == 1 and (dev := self.device()) is not None:
             self.emit(dev, "connect_graphics_context", [ref(context)])
-        elif choice == 2:
+        elif choice in (2, 4):
             self.emit(context, "get_current_buffer", [], ABUF)
+            if choice == 4:
+                self.emit(context, "present", [])
         elif choice == 3 and (abuf := self.of(ABUF)) is not None:
             self.emit({"k": "GpuTexture"}, "from_graphics_buffer", [ref(abuf)], TEXTURE)
-        elif choice == 4:
-            self.emit(context, "present", [])
         elif choice == 5:
             if rng.random() < 0.5:
                 self.emit({"k": "Device", "m": "frame_buffer"}, None, [], FBDEV)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import GuestCallError
 from ..linking import wit
-from .convert import extent, native, to_wgpu, wit_error
+from .convert import argument_checks, extent, native, to_wgpu, wit_error
 from .objects import (
     GpuBindGroup,
     GpuBuffer,
@@ -32,7 +32,8 @@ class CommandFunctions:
         self, encoder: GpuCommandEncoder, descriptor: dict[str, Any]
     ) -> GpuRenderPassEncoder:
         call = "[method]gpu-command-encoder.begin-render-pass"
-        rpass = native(encoder, call).begin_render_pass(**to_wgpu(descriptor, call))
+        with argument_checks(call):
+            rpass = native(encoder, call).begin_render_pass(**to_wgpu(descriptor, call))
         return GpuRenderPassEncoder(rpass, encoder.device, descriptor.get("label") or "")
 
     @wit("[method]gpu-command-encoder.begin-compute-pass")
@@ -54,9 +55,10 @@ class CommandFunctions:
         size: int,
     ) -> None:
         call = "[method]gpu-command-encoder.copy-buffer-to-buffer"
-        native(encoder, call).copy_buffer_to_buffer(
-            native(source, call), source_offset, native(destination, call), destination_offset, size
-        )
+        with argument_checks(call):
+            native(encoder, call).copy_buffer_to_buffer(
+                native(source, call), source_offset, native(destination, call), destination_offset, size
+            )
 
     @wit("[method]gpu-command-encoder.copy-buffer-to-texture")
     def copy_buffer_to_texture(
@@ -67,9 +69,10 @@ class CommandFunctions:
         size: dict[str, Any],
     ) -> None:
         call = "[method]gpu-command-encoder.copy-buffer-to-texture"
-        native(encoder, call).copy_buffer_to_texture(
-            to_wgpu(source, call), to_wgpu(destination, call), extent(size)
-        )
+        with argument_checks(call):
+            native(encoder, call).copy_buffer_to_texture(
+                to_wgpu(source, call), to_wgpu(destination, call), extent(size)
+            )
 
     @wit("[method]gpu-command-encoder.copy-texture-to-buffer")
     def copy_texture_to_buffer(
@@ -80,9 +83,10 @@ class CommandFunctions:
         size: dict[str, Any],
     ) -> None:
         call = "[method]gpu-command-encoder.copy-texture-to-buffer"
-        native(encoder, call).copy_texture_to_buffer(
-            to_wgpu(source, call), to_wgpu(destination, call), extent(size)
-        )
+        with argument_checks(call):
+            native(encoder, call).copy_texture_to_buffer(
+                to_wgpu(source, call), to_wgpu(destination, call), extent(size)
+            )
 
     @wit("[method]gpu-command-encoder.copy-texture-to-texture")
     def copy_texture_to_texture(
@@ -93,16 +97,18 @@ class CommandFunctions:
         size: dict[str, Any],
     ) -> None:
         call = "[method]gpu-command-encoder.copy-texture-to-texture"
-        native(encoder, call).copy_texture_to_texture(
-            to_wgpu(source, call), to_wgpu(destination, call), extent(size)
-        )
+        with argument_checks(call):
+            native(encoder, call).copy_texture_to_texture(
+                to_wgpu(source, call), to_wgpu(destination, call), extent(size)
+            )
 
     @wit("[method]gpu-command-encoder.clear-buffer")
     def clear_buffer(
         self, encoder: GpuCommandEncoder, buffer: GpuBuffer, offset: int | None, size: int | None
     ) -> None:
         call = "[method]gpu-command-encoder.clear-buffer"
-        native(encoder, call).clear_buffer(native(buffer, call), offset or 0, size)
+        with argument_checks(call):
+            native(encoder, call).clear_buffer(native(buffer, call), offset or 0, size)
 
     @wit("[method]gpu-command-encoder.finish")
     def encoder_finish(

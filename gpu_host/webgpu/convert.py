@@ -7,15 +7,26 @@ few enum spellings differ between the WIT and WebGPU (`d2` vs `2d`) and are mapp
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from wasmtime.component import Variant
 
-from ..errors import GuestCallError
+from ..errors import GuestCallError, GuestGpuError
 from ..linking import WitErr, record
 from .objects import Destroyable, GpuObject, RecordGpuPipelineConstantValue
 
-__all__ = ["binding_resource", "extent", "layout", "native", "to_wgpu", "wit_dimension", "wit_error"]
+__all__ = [
+    "argument_checks",
+    "binding_resource",
+    "extent",
+    "layout",
+    "native",
+    "to_wgpu",
+    "wit_dimension",
+    "wit_error",
+]
 
 _VIEW_DIMENSION = {
     "d1": "1d",
@@ -49,6 +60,21 @@ def wit_error(kind: str, cause: BaseException | str, only_case: bool = False) ->
 def extent(size: dict[str, Any]) -> tuple[int, int, int]:
     """A gpu-extent3-d with WebGPU's defaults for the optional height and depth."""
     return (size["width"], size.get("height") or 1, size.get("depth_or_array_layers") or 1)
+
+
+@contextlib.contextmanager
+def argument_checks(call: str) -> Iterator[None]:
+    """wgpu-py's own checks of a call's numbers and fields (a ValueError for an offset not a
+    multiple of 4, a KeyError for a missing field) as the validation errors WebGPU makes of
+    them, so that the guest's error scopes capture them instead of the guest ending."""
+    try:
+        yield
+    except KeyError as exc:
+        raise GuestGpuError(call, f"a required field is missing: {exc.args[0]}") from None
+    except ValueError as exc:
+        raise GuestGpuError(
+            call, str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid value"
+        ) from None
 
 
 def native(obj: GpuObject, call: str) -> Any:
