@@ -20,11 +20,27 @@ CI_SEED = 17
 CI_CALLS = 4000  # host calls: about 10-15 s here
 
 
+class Children:
+    """One child for the module's cases, replaced after one dies, so that each case fails alone."""
+
+    def __init__(self) -> None:
+        self.current: Child | None = None
+
+    def get(self) -> Child:
+        if self.current is not None and not self.current.alive:
+            self.current.close()
+            self.current = None
+        if self.current is None:
+            self.current = Child()
+        return self.current
+
+
 @pytest.fixture(scope="module")
-def child() -> Iterator[Child]:
-    started = Child()
-    yield started
-    started.close()
+def children() -> Iterator[Children]:
+    held = Children()
+    yield held
+    if held.current is not None:
+        held.current.close()
 
 
 def shown(result: dict[str, object]) -> list[str]:
@@ -35,8 +51,8 @@ def shown(result: dict[str, object]) -> list[str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_an_abort_the_fuzzer_found_is_refused(child: Child, case: Case) -> None:
-    result = child.run(case.script())  # a ChildDied here is the abort come back
+def test_an_abort_the_fuzzer_found_is_refused(children: Children, case: Case) -> None:
+    result = children.get().run(case.script())  # a ChildDied here is the abort come back
     assert result["outcome"] == "done", result["error"]
     messages = shown(result)
     assert len(messages) == len(case.expected), messages

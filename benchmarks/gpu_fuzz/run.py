@@ -59,6 +59,10 @@ class Child:
         )
         self._read(START_TIMEOUT)
 
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
     def _read(self, timeout: float, at: list[int] | None = None) -> dict[str, Any]:
         """The next answer (forwarding `{"at": N}` into `at`); ChildDied if the child ended."""
         assert self.process.stdout is not None
