@@ -141,6 +141,19 @@ def write_past_the_data(s: Script, device: int, queue: int) -> None:
     s.call(queue, "write_buffer_with_copy", ref(buffer), 0, data(8), 16, None, out=False, show=True)
 
 
+def failed_map_leaves_it_unmapped(s: Script, device: int, queue: int) -> None:
+    buffer = _buffer(s, device, COPY_DST | 4)  # COPY_SRC, no MAP usage: the mapping fails
+    s.call(buffer, "map_async", MAP_READ, None, None, out=False, show=True)
+    s.call(buffer, "map_state", out=False, show=True)
+    s.call(buffer, "unmap", out=False, show=True)
+    encoder = s.call(device, "create_command_encoder", None)
+    s.call(
+        encoder, "copy_buffer_to_buffer", ref(buffer), 0, ref(_buffer(s, device, COPY_DST)), 0, 4, out=False
+    )
+    command_buffer = s.call(encoder, "finish", None)
+    s.error_scope(device, lambda: s.call(queue, "submit", [ref(command_buffer)], out=False))
+
+
 CASES = (
     Case(
         "submit_twice_in_one_list",
@@ -181,4 +194,10 @@ CASES = (
         "bind_group_offsets_out_of_range", bind_group_offsets_out_of_range, ("dynamic offsets 4294967296+",)
     ),
     Case("write_past_the_data", write_past_the_data, ("data-offset/size exceed the data",)),
+    # Not an abort: the buffer stayed `pending`, so unmap ended the guest and submits were refused.
+    Case(
+        "failed_map_leaves_it_unmapped",
+        failed_map_leaves_it_unmapped,
+        ("MAP_READ", "UNMAPPED", "None", "None"),
+    ),
 )

@@ -6,7 +6,7 @@ from typing import Any
 
 import wgpu
 
-from ..linking import wit
+from ..linking import describe_gpu_error, wit
 from .convert import wit_error
 from .objects import GpuBuffer
 
@@ -17,6 +17,14 @@ def _mappable(buffer: GpuBuffer) -> None:
         raise wit_error(
             "operation-error", f"invalid gpu-buffer (its creation failed: {buffer.invalid_reason})"
         )
+
+
+def _unmapped_after_failure(native: wgpu.GPUBuffer) -> None:
+    """A mapping that failed (no MAP usage, a range wgpu rejects) leaves the buffer unmapped in
+    WebGPU, but wgpu-py 0.32 leaves its state `pending` for good: the guest could then never unmap
+    the buffer, map it again or submit work using it. Put the state back."""
+    if native.map_state == "pending":
+        native._map_state = wgpu.enums.BufferMapState.unmapped  # wgpu-py's own field
 
 
 class BufferFunctions:
@@ -54,7 +62,8 @@ class BufferFunctions:
             # Bounded by Limits.gpu_wait_seconds: past it the device is lost and the guest ends.
             buffer.device.waits.map(buffer.native, mode, offset or 0, size, call=call)
         except (wgpu.GPUError, RuntimeError, ValueError) as exc:
-            raise wit_error("operation-error", exc) from None
+            _unmapped_after_failure(buffer.native)
+            raise wit_error("operation-error", describe_gpu_error(exc)) from None
 
     @wit("[method]gpu-buffer.get-mapped-range-get-with-copy")
     def buffer_get_mapped_range(self, buffer: GpuBuffer, offset: int | None, size: int | None) -> bytes:

@@ -125,6 +125,8 @@ class WitWorld(wit_world.WitWorld):
                     print(json.dumps({"shown": index, "value": shown}), flush=True)
             except Skip:
                 counts["skip"] += 1
+                if op.get("p"):  # an error scope that caught nothing: its empty slot, shown as null
+                    print(json.dumps({"shown": index, "value": None}), flush=True)
             except Err as error:
                 counts["err"] += 1
                 if op.get("p"):
