@@ -154,6 +154,11 @@ def failed_map_leaves_it_unmapped(s: Script, device: int, queue: int) -> None:
     s.error_scope(device, lambda: s.call(queue, "submit", [ref(command_buffer)], out=False))
 
 
+def null_bind_group_layout(s: Script, device: int, _queue: int) -> None:
+    desc = rec("GpuPipelineLayoutDescriptor", bind_group_layouts=[None])
+    s.error_scope(device, lambda: s.call(device, "create_pipeline_layout", desc))
+
+
 CASES = (
     Case(
         "submit_twice_in_one_list",
@@ -194,6 +199,8 @@ CASES = (
         "bind_group_offsets_out_of_range", bind_group_offsets_out_of_range, ("dynamic offsets 4294967296+",)
     ),
     Case("write_past_the_data", write_past_the_data, ("data-offset/size exceed the data",)),
+    # A host failure: wgpu-py 0.32 fails on None; WebGPU takes it for an empty layout.
+    Case("null_bind_group_layout", null_bind_group_layout, ("None",)),
     # Not an abort: the buffer stayed `pending`, so unmap ended the guest and submits were refused.
     Case(
         "failed_map_leaves_it_unmapped",

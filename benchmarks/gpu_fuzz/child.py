@@ -62,7 +62,14 @@ def run_script(runtime: Runtime, component: Any, script: str, trace: bool) -> di
             lines.append(line)
 
     env = [("FUZZ_SCRIPT", script)] + ([("FUZZ_TRACE", "1")] if trace else [])
-    options = GuestOptions(name="gpu_fuzz", size=(16, 16), env=tuple(env), limits=FUZZ_LIMITS, sink=sink)
+    options = GuestOptions(
+        name="gpu_fuzz",
+        size=(16, 16),
+        max_surface_size=(64, 64),
+        env=tuple(env),
+        limits=FUZZ_LIMITS,
+        sink=sink,
+    )
     started = time.perf_counter()
     error: GuestError | None = None
     with runtime.run(component, options) as guest:

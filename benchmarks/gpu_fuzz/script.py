@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Script", "data", "encode", "enum", "generate", "rec", "ref"]
+__all__ = ["Script", "data", "encode", "enum", "generate", "rec", "rec_in", "ref"]
 
 Op = dict[str, Any]
 
@@ -29,6 +29,11 @@ def ref(slot: int) -> dict[str, int]:
 def rec(name: str, **fields: Any) -> dict[str, Any]:
     """A wasi:webgpu record or variant case; fields left out are None."""
     return {"r": name, "f": fields}
+
+
+def rec_in(interface: str, name: str, **fields: Any) -> dict[str, Any]:
+    """A record of another interface (`surface`, `graphics_context`, `frame_buffer`)."""
+    return {"r": name, "f": fields, "m": interface}
 
 
 def enum(name: str, value: str) -> dict[str, str]:
@@ -121,7 +126,12 @@ BGL, BG, ENCODER = "GpuBindGroupLayout", "GpuBindGroup", "GpuCommandEncoder"
 RPASS, CPASS, CBUF = "GpuRenderPassEncoder", "GpuComputePassEncoder", "GpuCommandBuffer"
 BENC, BUNDLE, QSET = "GpuRenderBundleEncoder", "GpuRenderBundle", "GpuQuerySet"
 CONTEXT, ABUF, ADAPTER, ERROR = "Context", "AbstractBuffer", "GpuAdapter", "GpuError"
-FBDEV = "Device"
+FBDEV, FBBUF, SURFACE, PLAYOUT = "Device", "Buffer", "Surface", "GpuPipelineLayout"
+LIMITS, INFO, RECORD = "GpuSupportedLimits", "GpuCompilationInfo", "RecordOptionGpuSize64"
+CONSTANTS = "RecordGpuPipelineConstantValue"
+LABELS = ("", "a", "é😀", "x" * 5000, "nul\x00inside")
+LIMIT_NAMES = ("max-bind-groups", "max-buffer-size", "max-texture-dimension2-d", "no-such-limit")
+FEATURES = ("TIMESTAMP_QUERY", "DEPTH32FLOAT_STENCIL8", "SHADER_F16", "SUBGROUPS")
 
 
 @dataclass
@@ -300,8 +310,14 @@ class _Generator:
         module = self.of(SHADER, dev)
         if dev is None or module is None:
             return
-        stage = rec("GpuProgrammableStage", module=ref(module), entry_point=self.opt("main", 0.9))
-        desc = rec("GpuComputePipelineDescriptor", compute=stage, layout=rec("GpuLayoutMode_Auto"))
+        constants = self.opt(ref(c), 0.3) if (c := self.of(CONSTANTS)) is not None else None
+        stage = rec(
+            "GpuProgrammableStage", module=ref(module), entry_point=self.opt("main", 0.9), constants=constants
+        )
+        layout = rec("GpuLayoutMode_Auto")
+        if self.rng.random() < 0.3 and (explicit := self.of(PLAYOUT, dev)) is not None:
+            layout = rec("GpuLayoutMode_Specific", value=ref(explicit))
+        desc = rec("GpuComputePipelineDescriptor", compute=stage, layout=layout)
         method = self.rng.choice(("create_compute_pipeline", "create_compute_pipeline_async"))
         self.emit(dev, method, [desc], CPIPE, dev)
 
@@ -409,8 +425,19 @@ class _Generator:
 
     def begin_compute_pass(self) -> None:
         encoder = self.of(ENCODER)
-        if encoder is not None:
-            self.emit(encoder, "begin_compute_pass", [None], CPASS, self.model.devices.get(encoder))
+        if encoder is None:
+            return
+        dev = self.model.devices.get(encoder)
+        desc = None
+        if self.rng.random() < 0.2 and (qset := self.of(QSET, dev)) is not None:
+            writes = rec(
+                "GpuComputePassTimestampWrites",
+                query_set=ref(qset),
+                beginning_of_pass_write_index=self.opt(self.u32((0, 1))),
+                end_of_pass_write_index=self.opt(self.u32((0, 1))),
+            )
+            desc = rec("GpuComputePassDescriptor", timestamp_writes=writes)
+        self.emit(encoder, "begin_compute_pass", [desc], CPASS, dev)
 
     def render_command(self) -> None:
         kind = RPASS if self.rng.random() < 0.7 else BENC
@@ -744,6 +771,154 @@ class _Generator:
         if sum(1 for k in self.model.kinds.values() if k == DEVICE) < 3:
             self.request_device()
 
+    def create_bind_group_layout(self) -> None:
+        dev = self.device()
+        if dev is None:
+            return
+        rng = self.rng
+        entries = []
+        for _ in range(rng.choice((0, 1, 1, 2, 3))):
+            binding = rng.choice((0, 0, 1, 2, 999, U32_MAX))
+            visibility = rng.choice((1, 2, 4, 6, 7)) if rng.random() < 0.95 else self.u32()
+            kind = rng.randrange(4)
+            fields: dict[str, Any] = {"binding": binding, "visibility": visibility}
+            if kind == 0:
+                fields["buffer"] = rec(
+                    "GpuBufferBindingLayout",
+                    type=self.opt(
+                        enum("GpuBufferBindingType", rng.choice(("UNIFORM", "STORAGE", "READ_ONLY_STORAGE")))
+                    ),
+                    has_dynamic_offset=self.opt(rng.random() < 0.5),
+                    min_binding_size=self.opt(self.u64((0, 4, 16))),
+                )
+            elif kind == 1:
+                fields["sampler"] = rec("GpuSamplerBindingLayout")
+            elif kind == 2:
+                fields["texture"] = rec("GpuTextureBindingLayout", multisampled=self.opt(rng.random() < 0.3))
+            else:
+                fmt = enum("GpuTextureFormat", rng.choice(FORMATS))
+                fields["storage_texture"] = rec("GpuStorageTextureBindingLayout", format=fmt)
+            if rng.random() < 0.05:  # two kinds in one entry
+                fields["sampler"] = rec("GpuSamplerBindingLayout")
+            entries.append(rec("GpuBindGroupLayoutEntry", **fields))
+        self.emit(
+            dev, "create_bind_group_layout", [rec("GpuBindGroupLayoutDescriptor", entries=entries)], BGL, dev
+        )
+
+    def create_pipeline_layout(self) -> None:
+        dev = self.device()
+        if dev is None:
+            return
+        layouts: list[Any] = self.listed(BGL, dev, most=4)
+        if self.rng.random() < 0.2:
+            layouts.insert(self.rng.randrange(len(layouts) + 1), None)
+        desc = rec("GpuPipelineLayoutDescriptor", bind_group_layouts=layouts)
+        self.emit(dev, "create_pipeline_layout", [desc], PLAYOUT, dev)
+
+    def surface_call(self) -> None:
+        rng = self.rng
+        surface = self.of(SURFACE)
+        choice = rng.randrange(4)
+        if choice == 0 or surface is None:
+            desc = rec_in(
+                "surface",
+                "CreateDesc",
+                width=self.opt(self.u32((1, 8, 16))),
+                height=self.opt(self.u32((1, 8))),
+            )
+            self.emit({"k": "Surface", "m": "surface"}, None, [desc], SURFACE)
+        elif choice == 1 and (context := self.of(CONTEXT)) is not None:
+            self.emit(surface, "connect_graphics_context", [ref(context)])
+        elif choice == 2:
+            self.emit(surface, "request_set_size", [self.opt(self.u32((1, 8))), self.opt(self.u32((1, 8)))])
+        else:
+            self.emit(surface, rng.choice(("width", "height")), [])
+
+    def frame_buffer_call(self) -> None:
+        rng = self.rng
+        buffer = self.of(FBBUF)
+        if buffer is None or rng.random() < 0.3:
+            if (abuf := self.of(ABUF)) is not None:
+                self.emit({"k": "Buffer", "m": "frame_buffer"}, "from_graphics_buffer", [ref(abuf)], FBBUF)
+        elif rng.random() < 0.5:
+            self.emit(buffer, "set", [data(rng.choice((16 * 16 * 4, 0, 4, 8 * 8 * 4, 1 << 20)), 3)])
+        else:
+            self.emit(buffer, "get", [])
+
+    def queries(self) -> None:
+        rng = self.rng
+        choice = rng.randrange(6)
+        if choice == 0 and (dev := self.device()) is not None:
+            self.emit(dev, "limits", [], LIMITS)
+        elif choice == 1 and (limits := self.of(LIMITS)) is not None:
+            method = rng.choice(("max_bind_groups", "max_buffer_size", "max_texture_dimension2_d"))
+            self.emit(limits, method, [])
+        elif choice == 2 and (module := self.of(SHADER)) is not None:
+            self.emit(module, "get_compilation_info", [], INFO)
+        elif choice == 3 and (info := self.of(INFO)) is not None:
+            self.emit(info, "messages", [])
+        elif choice == 4 and (adapter := self.of(ADAPTER)) is not None:
+            self.emit(adapter, rng.choice(("features", "limits", "info")), [], "AdapterQuery")
+        elif choice == 5 and (dev := self.device()) is not None:
+            self.emit(dev, "onuncapturederror_subscribe", [], "Pollable")
+
+    def labels(self) -> None:
+        if not self.model.kinds:
+            return
+        slot = self.rng.choice(sorted(self.model.kinds))
+        if self.model.kinds[slot] in (DEVICE, QUEUE, BUFFER, TEXTURE, VIEW, ENCODER, CBUF, SHADER, BG, BGL):
+            if self.rng.random() < 0.5:
+                self.emit(slot, "set_label", [self.rng.choice(LABELS)])
+            else:
+                self.emit(slot, "label", [])
+
+    def records(self) -> None:
+        rng = self.rng
+        if rng.random() < 0.5:
+            record = self.of(RECORD)
+            if record is None or rng.random() < 0.3:
+                self.emit({"k": RECORD}, None, [], RECORD)
+            else:
+                value = self.opt(self.u64((1, 4, 8, 256)), 0.9)
+                self.emit(record, "add", [rng.choice(LIMIT_NAMES), value])
+        else:
+            record = self.of(CONSTANTS)
+            if record is None or rng.random() < 0.3:
+                self.emit({"k": CONSTANTS}, None, [], CONSTANTS)
+            else:
+                self.emit(record, "add", [rng.choice(("x", "", "no_such")), rng.choice((0.0, 1e308, -1.5))])
+
+    def request_device_with(self) -> None:
+        adapter = self.of(ADAPTER)
+        if adapter is None or sum(1 for k in self.model.kinds.values() if k == DEVICE) >= 3:
+            return
+        record = self.of(RECORD)
+        features = [
+            enum("GpuFeatureName", f) for f in self.rng.sample(FEATURES, self.rng.choice((0, 0, 1, 2)))
+        ]
+        desc = rec(
+            "GpuDeviceDescriptor",
+            required_features=self.opt(features),
+            required_limits=self.opt(ref(record), 0.7) if record is not None else None,
+            label=self.opt(self.rng.choice(LABELS)),
+        )
+        device = self.emit(adapter, "request_device", [desc], DEVICE)
+        assert device is not None
+        self.model.devices[device] = device
+        self.emit(device, "queue", [], QUEUE, device)
+
+    def request_adapter(self) -> None:
+        gpu = self.of("Gpu")
+        if gpu is not None and sum(1 for k in self.model.kinds.values() if k == ADAPTER) < 3:
+            options = rec(
+                "GpuRequestAdapterOptions",
+                power_preference=self.opt(
+                    enum("GpuPowerPreference", self.rng.choice(("LOW_POWER", "HIGH_PERFORMANCE")))
+                ),
+                force_fallback_adapter=self.opt(self.rng.random() < 0.5),
+            )
+            self.emit(gpu, "request_adapter", [self.opt(options)], ADAPTER)
+
     ACTIONS: tuple[tuple[str, float], ...] = (
         ("create_buffer", 8),
         ("create_texture", 4),
@@ -778,6 +953,15 @@ class _Generator:
         ("context_call", 2),
         ("drop", 3),
         ("another_device", 0.5),
+        ("create_bind_group_layout", 2),
+        ("create_pipeline_layout", 1),
+        ("surface_call", 1),
+        ("frame_buffer_call", 1),
+        ("queries", 1),
+        ("labels", 1),
+        ("records", 1),
+        ("request_device_with", 0.3),
+        ("request_adapter", 0.2),
     )
 
     def ending(self) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import GuestCallError
 from ..linking import wit
-from .convert import argument_checks, extent, native, to_wgpu, wit_error
+from .convert import argument_checks, extent, native, no_gaps, to_wgpu, wit_error
 from .objects import (
     GpuBindGroup,
     GpuBuffer,
@@ -32,6 +32,7 @@ class CommandFunctions:
         self, encoder: GpuCommandEncoder, descriptor: dict[str, Any]
     ) -> GpuRenderPassEncoder:
         call = "[method]gpu-command-encoder.begin-render-pass"
+        no_gaps(descriptor.get("color_attachments"), "color-attachments", call)
         with argument_checks(call):
             rpass = native(encoder, call).begin_render_pass(**to_wgpu(descriptor, call))
         return GpuRenderPassEncoder(rpass, encoder.device, descriptor.get("label") or "")

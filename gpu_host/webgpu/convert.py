@@ -23,6 +23,7 @@ __all__ = [
     "extent",
     "layout",
     "native",
+    "no_gaps",
     "to_wgpu",
     "wit_dimension",
     "wit_error",
@@ -75,6 +76,12 @@ def argument_checks(call: str) -> Iterator[None]:
         raise GuestGpuError(
             call, str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid value"
         ) from None
+
+
+def no_gaps(items: list[Any] | None, what: str, call: str) -> None:
+    """Refuse `none` entries in a list wgpu-py 0.32 cannot pass on with gaps (it fails on them)."""
+    if items and any(item is None for item in items):
+        raise GuestCallError(call, f"{what} with gaps (none entries) are not supported by this host")
 
 
 def native(obj: GpuObject, call: str) -> Any:

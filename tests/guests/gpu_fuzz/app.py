@@ -27,9 +27,14 @@ import os
 
 import wit_world
 from componentize_py_types import Err
-from wit_world.imports import frame_buffer, graphics_context, webgpu
+from wit_world.imports import frame_buffer, graphics_context, surface, webgpu
 
-MODULES = {"webgpu": webgpu, "graphics_context": graphics_context, "frame_buffer": frame_buffer}
+MODULES = {
+    "webgpu": webgpu,
+    "graphics_context": graphics_context,
+    "frame_buffer": frame_buffer,
+    "surface": surface,
+}
 
 
 class Skip(Exception):
