@@ -159,6 +159,20 @@ def null_bind_group_layout(s: Script, device: int, _queue: int) -> None:
     s.error_scope(device, lambda: s.call(device, "create_pipeline_layout", desc))
 
 
+def min_binding_size_max(s: Script, device: int, _queue: int) -> None:
+    layout = rec("GpuBufferBindingLayout", min_binding_size=(1 << 64) - 1)
+    entry = rec("GpuBindGroupLayoutEntry", binding=0, visibility=2, buffer=layout)
+    desc = rec("GpuBindGroupLayoutDescriptor", entries=[entry])
+    s.error_scope(device, lambda: s.call(device, "create_bind_group_layout", desc))
+
+
+def required_limit_past_32_bits(s: Script, device: int, _queue: int) -> None:
+    limits = s.call({"k": "RecordOptionGpuSize64"}, None)
+    s.call(limits, "add", "max-bind-groups", 1 << 40, out=False)
+    adapter = s.call(s.call({"m": "webgpu"}, "get_gpu"), "request_adapter", None)
+    s.call(adapter, "request_device", rec("GpuDeviceDescriptor", required_limits=ref(limits)), show=True)
+
+
 CASES = (
     Case(
         "submit_twice_in_one_list",
@@ -199,6 +213,13 @@ CASES = (
         "bind_group_offsets_out_of_range", bind_group_offsets_out_of_range, ("dynamic offsets 4294967296+",)
     ),
     Case("write_past_the_data", write_past_the_data, ("data-offset/size exceed the data",)),
+    Case(
+        "min_binding_size_max",
+        min_binding_size_max,
+        ("min-binding-size 18446744073709551615 is larger than any buffer",),
+    ),
+    # A host failure: wgpu-py's OverflowError.
+    Case("required_limit_past_32_bits", required_limit_past_32_bits, ("does not fit",)),
     # A host failure: wgpu-py 0.32 fails on None; WebGPU takes it for an empty layout.
     Case("null_bind_group_layout", null_bind_group_layout, ("None",)),
     # Not an abort: the buffer stayed `pending`, so unmap ended the guest and submits were refused.

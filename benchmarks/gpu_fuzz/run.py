@@ -95,11 +95,19 @@ class Child:
         result["last_call"] = at[-1] if at else None
         return result
 
-    def stderr_tail(self, lines: int = 6) -> str:
+    def stderr_tail(self, lines: int = 4) -> str:
+        """The panic's own lines (`panicked at ...` and its message) and the last few, without
+        the backtrace."""
         self._stderr.seek(0)
         text = self._stderr.read().decode(errors="replace")
-        kept = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("  ")]
-        return "\n".join(kept[-lines:])
+        kept = [
+            ln
+            for ln in text.splitlines()
+            if ln.strip() and not ln.lstrip()[:1].isdigit() and " at " != ln[:4]
+        ]
+        panic = next((i for i in range(len(kept) - 1, -1, -1) if "panicked at" in kept[i]), None)
+        head = kept[panic : panic + 2] if panic is not None else []
+        return "\n".join(head + [ln for ln in kept[-lines:] if ln not in head])
 
     def close(self) -> None:
         process = self.process

@@ -3,7 +3,9 @@
 wgpu-native aborts the whole process on a flag bit it does not know (measured on wgpu 0.32 /
 lavapipe: buffer usage bit 31, texture usage bits 5 and 8, a bind group layout entry's visibility
 0xFFFFFFFF, a colour target's write mask 0xFFFFFFFF, and a map mode of 0, 3 or 4), where WebGPU
-makes each a validation error. The host refuses any bit outside the ones WebGPU defines.
+makes each a validation error. The host refuses any bit outside the ones WebGPU defines. The same
+goes for the one number found to abort it the same way: a min-binding-size of 2^64-1, the C API's
+"undefined".
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ BUFFER_USAGE = 0x3FF  # MAP_READ ... QUERY_RESOLVE
 TEXTURE_USAGE = 0x1F  # COPY_SRC ... RENDER_ATTACHMENT (wgpu-native aborts on TRANSIENT_ATTACHMENT, 0x20)
 SHADER_STAGE = 0x7  # VERTEX, FRAGMENT, COMPUTE
 COLOR_WRITE = 0xF  # RED, GREEN, BLUE, ALPHA
+U64_MAX = (1 << 64) - 1
 
 
 def check_flags(value: int, known: int, what: str, call: str) -> None:
@@ -36,9 +39,12 @@ def check_flags(value: int, known: int, what: str, call: str) -> None:
 
 
 def check_layout_entries(descriptor: dict[str, Any], call: str) -> None:
-    """Every bind group layout entry's visibility."""
+    """Every bind group layout entry's visibility, and its buffer's min-binding-size."""
     for entry in descriptor.get("entries") or ():
         check_flags(int(entry.get("visibility") or 0), SHADER_STAGE, "visibility", call)
+        size = (entry.get("buffer") or {}).get("min_binding_size")
+        if size == U64_MAX:  # wgpu-native asserts it is not WGPU_WHOLE_SIZE
+            raise GuestGpuError(call, f"min-binding-size {size} is larger than any buffer")
 
 
 def check_write_masks(descriptor: dict[str, Any], call: str) -> None:
