@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -57,18 +59,32 @@ class Child:
             env=env,
             text=True,
         )
+        # Lines arrive on a thread of their own, so that a child that stops answering is a hang.
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, name="gpu_fuzz child output", daemon=True).start()
         self._read(START_TIMEOUT)
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        with contextlib.suppress(ValueError, OSError):  # closed under it
+            for line in self.process.stdout:
+                self._lines.put(line)
+        self._lines.put("")
 
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
 
     def _read(self, timeout: float, at: list[int] | None = None) -> dict[str, Any]:
-        """The next answer (forwarding `{"at": N}` into `at`); ChildDied if the child ended."""
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
+        """The next answer (forwarding `{"at": N}` into `at`); ChildDied if the child ended, or
+        if it said nothing for `timeout` seconds (it is killed: a hang)."""
         while True:
-            line = self.process.stdout.readline()
+            try:
+                line = self._lines.get(timeout=timeout)
+            except queue.Empty:
+                self.process.kill()
+                self.process.wait()
+                raise ChildDied(None, at[-1] if at else None, f"no answer within {timeout:.0f} s") from None
             if not line:
                 self.process.wait(timeout=30)
                 raise ChildDied(self.process.returncode, at[-1] if at else None, self.stderr_tail())
@@ -78,9 +94,6 @@ class Child:
                     at.append(int(message["at"]))
                 continue
             return message
-            if time.monotonic() > deadline:  # pragma: no cover - the child answers or dies
-                break
-        raise ChildDied(None, None, "")
 
     def run(self, script: list[Op], trace: bool = False) -> dict[str, Any]:
         assert self.process.stdin is not None
@@ -186,7 +199,8 @@ def run_script(script: list[Op], trace: bool = True) -> tuple[str | None, dict[s
     try:
         result = child.run(script, trace=trace)
     except ChildDied as died:
-        return "abort", {"returncode": died.returncode, "at": died.at, "stderr": died.stderr}
+        kind = "abort" if died.returncode is not None else "hang"
+        return kind, {"returncode": died.returncode, "at": died.at, "stderr": died.stderr}
     finally:
         child.close()
     found = _classify(result)
@@ -247,14 +261,16 @@ def fuzz(
             except ChildDied as died:
                 report.restarts += 1
                 child.close()
+                kind = "abort" if died.returncode is not None else "hang"
                 at = died.at
-                if at is None:  # find the call it died in: the same script, traced, in a fresh child
-                    kind, details = run_script(script)
-                    at = details.get("at") if kind == "abort" else None
+                if at is None and kind == "abort":  # the call it died in: traced, in a fresh child
+                    again, details = run_script(script)
+                    at = details.get("at") if again == "abort" else None
                 detail = f"exit {died.returncode}: {died.stderr}"
-                finding = Finding("abort", seed, episode, at, detail, script[at] if at is not None else None)
-                log(f"episode {episode}: the child died at call {at}: {died.stderr}")
-                if shrink_tries:
+                finding = Finding(kind, seed, episode, at, detail, script[at] if at is not None else None)
+                verb = "died" if kind == "abort" else "hung"
+                log(f"episode {episode}: the child {verb} at call {at}: {died.stderr}")
+                if shrink_tries and kind == "abort":
                     upto = script[: at + 1] if at is not None else script
                     finding.shrunk = shrink(upto, "abort", shrink_tries, log)
                 child = Child()
