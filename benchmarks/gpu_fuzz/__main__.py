@@ -15,8 +15,9 @@ import json
 import sys
 from collections.abc import Sequence
 
+from .generate import generate
 from .run import fuzz
-from .script import encode, generate
+from .script import encode
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .script import Op, encode, generate
+from .generate import generate
+from .script import Op, encode
 
 __all__ = ["Child", "ChildDied", "Finding", "Report", "fuzz", "run_script", "shrink"]
 
