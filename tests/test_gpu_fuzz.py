@@ -1,4 +1,5 @@
-"""The wasi:webgpu fuzzer (benchmarks/gpu_fuzz/): its short profile, and every abort it found.
+"""The wasi:webgpu fuzzer (benchmarks/gpu_fuzz/): its short profile, and every abort and host
+failure it found.
 
 Both run the `gpu_fuzz` guest in a child process (wgpu-native aborting would end pytest itself):
 the regression cases must each be refused with the message the guest is shown, and the short
@@ -51,7 +52,7 @@ def shown(result: dict[str, object]) -> list[str]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_an_abort_the_fuzzer_found_is_refused(children: Children, case: Case) -> None:
+def test_what_the_fuzzer_found_is_refused_and_the_child_lives(children: Children, case: Case) -> None:
     result = children.get().run(case.script())  # a ChildDied here is the abort come back
     assert result["outcome"] == "done", result["error"]
     messages = shown(result)

@@ -97,7 +97,10 @@ def run_script(runtime: Runtime, component: Any, script: str, trace: bool) -> di
         "stats": summary,
         "shown": shown,
         "host_failure": message is not None and "host failure" in message,
-        "hang": message is not None and "presented no frame within" in message,
+        # The guest stopped answering, or its GPU work ran past Limits.gpu_wait_seconds (a runaway
+        # the generator's small draws and dispatches should never make).
+        "hang": message is not None
+        and ("presented no frame within" in message or "GPU wait timed out" in message),
         "host_calls": host_calls,
         "seconds": time.perf_counter() - started,
     }
