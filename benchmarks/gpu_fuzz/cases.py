@@ -173,6 +173,18 @@ def required_limit_past_32_bits(s: Script, device: int, _queue: int) -> None:
     s.call(adapter, "request_device", rec("GpuDeviceDescriptor", required_limits=ref(limits)), show=True)
 
 
+def mapped_range_of_a_destroyed_device(s: Script, device: int, _queue: int) -> None:
+    desc = rec("GpuBufferDescriptor", size=4096, usage=512, mapped_at_creation=True)
+    buffer = s.call(device, "create_buffer", desc)
+    s.call(device, "destroy", out=False)
+    gpu = s.call({"m": "webgpu"}, "get_gpu")
+    s.call(
+        gpu, "request_adapter", rec("GpuRequestAdapterOptions", force_fallback_adapter=True)
+    )  # wgpu tidies up
+    s.call(buffer, "get_mapped_range_set_with_copy", data(4, 1), None, None, out=False, show=True)
+    s.call(buffer, "get_mapped_range_get_with_copy", None, None, out=False, show=True)
+
+
 CASES = (
     Case(
         "submit_twice_in_one_list",
@@ -217,6 +229,12 @@ CASES = (
         "min_binding_size_max",
         min_binding_size_max,
         ("min-binding-size 18446744073709551615 is larger than any buffer",),
+    ),
+    # Found by the long run (seed 2026, episodes 1299 and 2895), shrunk from 70 calls to these.
+    Case(
+        "mapped_range_of_a_destroyed_device",
+        mapped_range_of_a_destroyed_device,
+        ("the buffer's gpu-device was destroyed or lost",) * 2,
     ),
     # A host failure: wgpu-py's OverflowError.
     Case("required_limit_past_32_bits", required_limit_past_32_bits, ("does not fit",)),

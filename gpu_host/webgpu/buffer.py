@@ -19,6 +19,15 @@ def _mappable(buffer: GpuBuffer) -> None:
         )
 
 
+def _device_alive(buffer: GpuBuffer) -> None:
+    """The mapped range of a buffer whose device was destroyed is gone: wgpu-native frees it at its
+    next maintenance (another adapter request is enough) and then aborts the process on a read or
+    write of it, while wgpu-py still says `mapped` (found by the fuzzer)."""
+    device = buffer.device
+    if device is not None and (device.destroyed or device.lost_reason is not None):
+        raise wit_error("operation-error", "the buffer's gpu-device was destroyed or lost")
+
+
 def _unmapped_after_failure(native: wgpu.GPUBuffer) -> None:
     """A mapping that failed (no MAP usage, a range wgpu rejects) leaves the buffer unmapped in
     WebGPU, but wgpu-py 0.32 leaves its state `pending` for good: the guest could then never unmap
@@ -68,6 +77,7 @@ class BufferFunctions:
     @wit("[method]gpu-buffer.get-mapped-range-get-with-copy")
     def buffer_get_mapped_range(self, buffer: GpuBuffer, offset: int | None, size: int | None) -> bytes:
         _mappable(buffer)
+        _device_alive(buffer)
         if buffer.destroyed or buffer.native.map_state != "mapped":
             raise wit_error("operation-error", "the buffer is not mapped")
         try:
@@ -80,6 +90,7 @@ class BufferFunctions:
         self, buffer: GpuBuffer, data: bytes, offset: int | None, size: int | None
     ) -> None:
         _mappable(buffer)
+        _device_alive(buffer)
         if buffer.destroyed or buffer.native.map_state != "mapped":
             raise wit_error("operation-error", "the buffer is not mapped")
         if size is not None:
