@@ -7,7 +7,8 @@ each with one JSON line on stdout:
 
     {"outcome": "done" | "ended", "error": how the guest ended or null, "stats": the guest's
      summary, "host_calls": the calls it made into the host, "shown": the values it printed,
-     "leaked": {wgpu object: count above baseline}, "host_failure": bool, "hang": bool, "seconds": s}
+     "leaked": {wgpu object: count above baseline}, "host_failure": bool, "hang": bool, "seconds": s,
+     "rss_mb": the child's resident memory after the guest}
 
 With `trace`, it first forwards the guest's `@N` lines as `{"at": N}` as they come, so that if
 wgpu-native aborts the process, the supervisor knows the call it died in. A guest that ends with
@@ -43,6 +44,18 @@ def object_counts() -> dict[str, int]:
     gc.collect()
     counts = wgpu.diagnostics.object_counts.get_dict()
     return {name: row["count"] for name, row in counts.items() if row["count"] and name != "total"}
+
+
+def rss_mb() -> int:
+    """This process's resident memory in MiB (Linux), 0 where unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _answer(message: dict[str, Any]) -> None:
@@ -121,6 +134,7 @@ def main() -> None:
                 for name, count in now.items()
                 if count > baseline.get(name, 0)
             }
+            result["rss_mb"] = rss_mb()
             _answer(result)
 
 

@@ -31,6 +31,9 @@ __all__ = ["Child", "ChildDied", "Finding", "Report", "fuzz", "run_script", "shr
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120.0
 SCRIPT_TIMEOUT = 120.0
+# Past this, the child's memory is a finding (once a run) and the child is replaced: native memory
+# that wgpu-native never gives back (docs/sandbox.md) must not end a long run by the OOM killer.
+MEMORY_LIMIT_MB = 2048
 
 
 class ChildDied(Exception):
@@ -60,6 +63,7 @@ class Child:
             env=env,
             text=True,
         )
+        self.guests = 0  # scripts run
         # Lines arrive on a thread of their own, so that a child that stops answering is a hang.
         self._lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, name="gpu_fuzz child output", daemon=True).start()
@@ -107,6 +111,7 @@ class Child:
             raise ChildDied(self.process.returncode, None, self.stderr_tail()) from None
         result = self._read(SCRIPT_TIMEOUT, at)
         result["last_call"] = at[-1] if at else None
+        self.guests += 1
         return result
 
     def stderr_tail(self, lines: int = 4) -> str:
@@ -145,7 +150,7 @@ class Child:
 class Finding:
     """What went wrong, where: reproduce with `--seed SEED --episode EPISODE --replay`."""
 
-    kind: str  # "abort" (the child died), "host-failure", "hang", "leak"
+    kind: str  # "abort" (the child died), "host-failure", "hang", "leak", "memory"
     seed: int
     episode: int
     call: int | None  # the index of the call in the episode's script, where known
@@ -161,6 +166,7 @@ class Report:
     calls: int = 0
     seconds: float = 0.0
     restarts: int = 0
+    max_rss_mb: int = 0  # the most a child held after a guest
     outcomes: dict[str, int] = field(default_factory=dict)  # guest endings by their first words
     findings: list[Finding] = field(default_factory=list)
 
@@ -290,6 +296,16 @@ def fuzz(
                     log(f"episode {episode}: {found[0]}: {found[1]}")
                     if shrink_tries and found[0] != "hang":
                         finding.shrunk = shrink(script, found[0], shrink_tries, log)
+                memory = int(result.get("rss_mb") or 0)
+                report.max_rss_mb = max(report.max_rss_mb, memory)
+                if memory > MEMORY_LIMIT_MB:
+                    if not any(f.kind == "memory" for f in report.findings):
+                        detail = f"the child holds {memory} MiB after {child.guests} guests"
+                        report.findings.append(Finding("memory", seed, episode, None, detail))
+                        log(f"episode {episode}: {detail}; replacing it")
+                    child.close()
+                    child = Child()
+                    report.restarts += 1
             report.episodes += 1
             episode += 1
             if finding is not None:
