@@ -36,6 +36,7 @@ ENDS_ON_PURPOSE = {
     "bad_framebuffer",
     "unimplemented",
     "call_loop",  # one frame, after its timing loops
+    "gpu_fuzz",  # replays the call script it is given (none here), then returns
     "hostile",  # a guest suite that needs its program's name: with no argument it exits 1
 }
 FRAMES = 2

@@ -142,7 +142,8 @@ class AdapterFunctions:
             device = adapter.native.request_device_sync(
                 label=label, required_features=features, required_limits=limits
             )
-        except (RuntimeError, ValueError, wgpu.GPUError) as exc:
+        except (RuntimeError, ValueError, OverflowError, wgpu.GPUError) as exc:
+            # OverflowError: a limit past the C API's 32 bits (wgpu-py's own check).
             raise wit_error("operation-error", exc) from None
         gpu_device = GpuDevice(device, adapter, label, self.budget, self.ctx.cpu.blocked)
         self.devices.add(gpu_device)

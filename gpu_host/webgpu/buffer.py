@@ -6,7 +6,7 @@ from typing import Any
 
 import wgpu
 
-from ..linking import wit
+from ..linking import describe_gpu_error, wit
 from .convert import wit_error
 from .objects import GpuBuffer
 
@@ -17,6 +17,23 @@ def _mappable(buffer: GpuBuffer) -> None:
         raise wit_error(
             "operation-error", f"invalid gpu-buffer (its creation failed: {buffer.invalid_reason})"
         )
+
+
+def _device_alive(buffer: GpuBuffer) -> None:
+    """The mapped range of a buffer whose device was destroyed is gone: wgpu-native frees it at its
+    next maintenance (another adapter request is enough) and then aborts the process on a read or
+    write of it, while wgpu-py still says `mapped` (found by the fuzzer)."""
+    device = buffer.device
+    if device is not None and (device.destroyed or device.lost_reason is not None):
+        raise wit_error("operation-error", "the buffer's gpu-device was destroyed or lost")
+
+
+def _unmapped_after_failure(native: wgpu.GPUBuffer) -> None:
+    """A mapping that failed (no MAP usage, a range wgpu rejects) leaves the buffer unmapped in
+    WebGPU, but wgpu-py 0.32 leaves its state `pending` for good: the guest could then never unmap
+    the buffer, map it again or submit work using it. Put the state back."""
+    if native.map_state == "pending":
+        native._map_state = wgpu.enums.BufferMapState.unmapped  # wgpu-py's own field
 
 
 class BufferFunctions:
@@ -39,6 +56,9 @@ class BufferFunctions:
     def buffer_map_async(self, buffer: GpuBuffer, mode: int, offset: int | None, size: int | None) -> None:
         call = "[method]gpu-buffer.map-async"
         _mappable(buffer)
+        if mode not in (wgpu.MapMode.READ, wgpu.MapMode.WRITE):
+            # WebGPU: exactly one of READ and WRITE; wgpu-native aborts the process on any other.
+            raise wit_error("operation-error", f"map mode {mode} is not READ (1) or WRITE (2)")
         if buffer.destroyed:
             raise wit_error("abort-error", "the buffer was destroyed")
         if buffer.native.map_state != "unmapped":
@@ -51,11 +71,13 @@ class BufferFunctions:
             # Bounded by Limits.gpu_wait_seconds: past it the device is lost and the guest ends.
             buffer.device.waits.map(buffer.native, mode, offset or 0, size, call=call)
         except (wgpu.GPUError, RuntimeError, ValueError) as exc:
-            raise wit_error("operation-error", exc) from None
+            _unmapped_after_failure(buffer.native)
+            raise wit_error("operation-error", describe_gpu_error(exc)) from None
 
     @wit("[method]gpu-buffer.get-mapped-range-get-with-copy")
     def buffer_get_mapped_range(self, buffer: GpuBuffer, offset: int | None, size: int | None) -> bytes:
         _mappable(buffer)
+        _device_alive(buffer)
         if buffer.destroyed or buffer.native.map_state != "mapped":
             raise wit_error("operation-error", "the buffer is not mapped")
         try:
@@ -68,6 +90,7 @@ class BufferFunctions:
         self, buffer: GpuBuffer, data: bytes, offset: int | None, size: int | None
     ) -> None:
         _mappable(buffer)
+        _device_alive(buffer)
         if buffer.destroyed or buffer.native.map_state != "mapped":
             raise wit_error("operation-error", "the buffer is not mapped")
         if size is not None:
@@ -83,7 +106,7 @@ class BufferFunctions:
     def buffer_unmap(self, buffer: GpuBuffer) -> None:
         buffer.check_valid("[method]gpu-buffer.unmap")  # an invalid buffer: a validation error
         if buffer.destroyed:
-            raise wit_error("abort-error", "the buffer was destroyed")
+            raise wit_error("abort-error", "the buffer was destroyed", only_case=True)
         if buffer.native.map_state != "unmapped":
             buffer.native.unmap()
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import GuestCallError
 from ..linking import wit
-from .convert import extent, native, to_wgpu, wit_error
+from .convert import argument_checks, extent, native, no_gaps, to_wgpu, wit_error
 from .objects import (
     GpuBindGroup,
     GpuBuffer,
@@ -31,7 +32,9 @@ class CommandFunctions:
         self, encoder: GpuCommandEncoder, descriptor: dict[str, Any]
     ) -> GpuRenderPassEncoder:
         call = "[method]gpu-command-encoder.begin-render-pass"
-        rpass = native(encoder, call).begin_render_pass(**to_wgpu(descriptor, call))
+        no_gaps(descriptor.get("color_attachments"), "color-attachments", call)
+        with argument_checks(call):
+            rpass = native(encoder, call).begin_render_pass(**to_wgpu(descriptor, call))
         return GpuRenderPassEncoder(rpass, encoder.device, descriptor.get("label") or "")
 
     @wit("[method]gpu-command-encoder.begin-compute-pass")
@@ -53,9 +56,10 @@ class CommandFunctions:
         size: int,
     ) -> None:
         call = "[method]gpu-command-encoder.copy-buffer-to-buffer"
-        native(encoder, call).copy_buffer_to_buffer(
-            native(source, call), source_offset, native(destination, call), destination_offset, size
-        )
+        with argument_checks(call):
+            native(encoder, call).copy_buffer_to_buffer(
+                native(source, call), source_offset, native(destination, call), destination_offset, size
+            )
 
     @wit("[method]gpu-command-encoder.copy-buffer-to-texture")
     def copy_buffer_to_texture(
@@ -66,9 +70,10 @@ class CommandFunctions:
         size: dict[str, Any],
     ) -> None:
         call = "[method]gpu-command-encoder.copy-buffer-to-texture"
-        native(encoder, call).copy_buffer_to_texture(
-            to_wgpu(source, call), to_wgpu(destination, call), extent(size)
-        )
+        with argument_checks(call):
+            native(encoder, call).copy_buffer_to_texture(
+                to_wgpu(source, call), to_wgpu(destination, call), extent(size)
+            )
 
     @wit("[method]gpu-command-encoder.copy-texture-to-buffer")
     def copy_texture_to_buffer(
@@ -79,9 +84,10 @@ class CommandFunctions:
         size: dict[str, Any],
     ) -> None:
         call = "[method]gpu-command-encoder.copy-texture-to-buffer"
-        native(encoder, call).copy_texture_to_buffer(
-            to_wgpu(source, call), to_wgpu(destination, call), extent(size)
-        )
+        with argument_checks(call):
+            native(encoder, call).copy_texture_to_buffer(
+                to_wgpu(source, call), to_wgpu(destination, call), extent(size)
+            )
 
     @wit("[method]gpu-command-encoder.copy-texture-to-texture")
     def copy_texture_to_texture(
@@ -92,16 +98,18 @@ class CommandFunctions:
         size: dict[str, Any],
     ) -> None:
         call = "[method]gpu-command-encoder.copy-texture-to-texture"
-        native(encoder, call).copy_texture_to_texture(
-            to_wgpu(source, call), to_wgpu(destination, call), extent(size)
-        )
+        with argument_checks(call):
+            native(encoder, call).copy_texture_to_texture(
+                to_wgpu(source, call), to_wgpu(destination, call), extent(size)
+            )
 
     @wit("[method]gpu-command-encoder.clear-buffer")
     def clear_buffer(
         self, encoder: GpuCommandEncoder, buffer: GpuBuffer, offset: int | None, size: int | None
     ) -> None:
         call = "[method]gpu-command-encoder.clear-buffer"
-        native(encoder, call).clear_buffer(native(buffer, call), offset or 0, size)
+        with argument_checks(call):
+            native(encoder, call).clear_buffer(native(buffer, call), offset or 0, size)
 
     @wit("[method]gpu-command-encoder.finish")
     def encoder_finish(
@@ -154,10 +162,13 @@ class CommandFunctions:
         first = start or 0
         count = len(offsets) - first if length is None else length
         if first > len(offsets) or first + count > len(offsets):
-            raise wit_error("range-error", f"dynamic offsets {first}+{count} exceed {len(offsets)}")
-        native(encoder, call).set_bind_group(
-            index, None if group is None else native(group, call), offsets[first : first + count]
-        )
+            raise wit_error(
+                "range-error", f"dynamic offsets {first}+{count} exceed {len(offsets)}", only_case=True
+            )
+        if group is None:
+            # WebGPU unbinds the index; wgpu-py 0.32 cannot pass a null bind group on.
+            raise GuestCallError(call, "a null bind group (unbinding an index) is not supported by this host")
+        native(encoder, call).set_bind_group(index, native(group, call), offsets[first : first + count])
 
     @wit("[method]gpu-render-pass-encoder.set-bind-group")
     def render_set_bind_group(self, rpass: RenderEncoder, *args: Any) -> None:

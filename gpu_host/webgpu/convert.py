@@ -7,15 +7,27 @@ few enum spellings differ between the WIT and WebGPU (`d2` vs `2d`) and are mapp
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from wasmtime.component import Variant
 
-from ..errors import GuestCallError
+from ..errors import GuestCallError, GuestGpuError
 from ..linking import WitErr, record
 from .objects import Destroyable, GpuObject, RecordGpuPipelineConstantValue
 
-__all__ = ["binding_resource", "extent", "layout", "native", "to_wgpu", "wit_dimension", "wit_error"]
+__all__ = [
+    "argument_checks",
+    "binding_resource",
+    "extent",
+    "layout",
+    "native",
+    "no_gaps",
+    "to_wgpu",
+    "wit_dimension",
+    "wit_error",
+]
 
 _VIEW_DIMENSION = {
     "d1": "1d",
@@ -33,17 +45,43 @@ def wit_dimension(value: str) -> str:
     return {v: k for k, v in _VIEW_DIMENSION.items()}[value]
 
 
-def wit_error(kind: str, cause: BaseException | str) -> WitErr:
-    """The `err` of a webgpu result: its `{kind, message}` record, the message one line."""
+def wit_error(kind: str, cause: BaseException | str, only_case: bool = False) -> WitErr:
+    """The `err` of a webgpu result: its `{kind, message}` record, the message one line.
+
+    `only_case`: the error's kind is a variant of one case without payload (`unmap-error-kind`,
+    `set-bind-group-error-kind`, `write-buffer-error-kind`), which wasmtime-py 49 lowers untagged,
+    from None; a `Variant` there fails to lower and ends the guest with a host failure.
+    """
     message = (
         cause if isinstance(cause, str) else (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     )
-    return WitErr(record(kind=Variant(kind), message=message))
+    return WitErr(record(kind=None if only_case else Variant(kind), message=message))
 
 
 def extent(size: dict[str, Any]) -> tuple[int, int, int]:
     """A gpu-extent3-d with WebGPU's defaults for the optional height and depth."""
     return (size["width"], size.get("height") or 1, size.get("depth_or_array_layers") or 1)
+
+
+@contextlib.contextmanager
+def argument_checks(call: str) -> Iterator[None]:
+    """wgpu-py's own checks of a call's numbers and fields (a ValueError for an offset not a
+    multiple of 4, a KeyError for a missing field) as the validation errors WebGPU makes of
+    them, so that the guest's error scopes capture them instead of the guest ending."""
+    try:
+        yield
+    except KeyError as exc:
+        raise GuestGpuError(call, f"a required field is missing: {exc.args[0]}") from None
+    except ValueError as exc:
+        raise GuestGpuError(
+            call, str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid value"
+        ) from None
+
+
+def no_gaps(items: list[Any] | None, what: str, call: str) -> None:
+    """Refuse `none` entries in a list wgpu-py 0.32 cannot pass on with gaps (it fails on them)."""
+    if items and any(item is None for item in items):
+        raise GuestCallError(call, f"{what} with gaps (none entries) are not supported by this host")
 
 
 def native(obj: GpuObject, call: str) -> Any:

@@ -12,7 +12,8 @@ from ..limits import Limits
 from ..linking import describe_gpu_error, wit
 from .adapter import wit_features
 from .budget import texture_bytes
-from .convert import layout, native, to_wgpu
+from .convert import layout, native, no_gaps, to_wgpu
+from .flags import BUFFER_USAGE, TEXTURE_USAGE, check_flags, check_layout_entries, check_write_masks
 from .loop_bound import bound_loops
 from .objects import (
     GpuAdapterInfo,
@@ -98,6 +99,7 @@ class DeviceFunctions:
     def create_buffer(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuBuffer:
         call = "[method]gpu-device.create-buffer"
         native_device = device.check_alive(call)
+        check_flags(int(descriptor["usage"]), BUFFER_USAGE, "gpu-buffer usage", call)
         memory = device.budget.charge(call, "gpu-buffer", max(0, int(descriptor["size"])), objects=0)
         buffer = GpuBuffer(
             native_device.create_buffer(**to_wgpu(descriptor, call)), device, _label(descriptor)
@@ -110,6 +112,7 @@ class DeviceFunctions:
         call = "[method]gpu-device.create-texture"
         native_device = device.check_alive(call)
         check_texture_size(descriptor, device.budget.limits, call)
+        check_flags(int(descriptor["usage"]), TEXTURE_USAGE, "gpu-texture usage", call)
         memory = device.budget.charge(call, "gpu-texture", texture_bytes(descriptor), objects=0)
         texture = GpuTexture(
             native_device.create_texture(**to_wgpu(descriptor, call)), device, _label(descriptor)
@@ -126,13 +129,21 @@ class DeviceFunctions:
     @wit("[method]gpu-device.create-bind-group-layout")
     def create_bind_group_layout(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuBindGroupLayout:
         call = "[method]gpu-device.create-bind-group-layout"
+        check_layout_entries(descriptor, call)
         bgl = device.check_alive(call).create_bind_group_layout(**to_wgpu(descriptor, call))
         return GpuBindGroupLayout(bgl, device, _label(descriptor))
 
     @wit("[method]gpu-device.create-pipeline-layout")
     def create_pipeline_layout(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuPipelineLayout:
         call = "[method]gpu-device.create-pipeline-layout"
-        pl = device.check_alive(call).create_pipeline_layout(**to_wgpu(descriptor, call))
+        native_device = device.check_alive(call)
+        args = to_wgpu(descriptor, call)
+        # A null entry is an empty bind group layout (WebGPU); wgpu-py 0.32 fails on None.
+        args["bind_group_layouts"] = [
+            native_device.create_bind_group_layout(entries=[]) if layout is None else layout
+            for layout in args.get("bind_group_layouts") or []
+        ]
+        pl = native_device.create_pipeline_layout(**args)
         return GpuPipelineLayout(pl, device, _label(descriptor))
 
     @wit("[method]gpu-device.create-bind-group")
@@ -164,6 +175,9 @@ class DeviceFunctions:
     @wit("[method]gpu-device.create-render-pipeline")
     def create_render_pipeline(self, device: GpuDevice, descriptor: dict[str, Any]) -> GpuRenderPipeline:
         call = "[method]gpu-device.create-render-pipeline"
+        check_write_masks(descriptor, call)
+        no_gaps((descriptor.get("fragment") or {}).get("targets"), "fragment targets", call)
+        no_gaps(descriptor["vertex"].get("buffers"), "vertex buffers", call)
         args = to_wgpu({k: v for k, v in descriptor.items() if k != "layout"}, call)
         args["layout"] = layout(descriptor["layout"], call)
         pipeline = device.check_alive(call).create_render_pipeline(**args)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import GuestGpuError
 from ..linking import wit
-from .convert import extent, native, to_wgpu, wit_error
+from .convert import argument_checks, extent, native, to_wgpu, wit_error
 from .objects import GpuBuffer, GpuCommandBuffer, GpuQueue
 from .tracking import check_submittable
 
@@ -62,7 +62,7 @@ class QueueFunctions:
         call = "[method]gpu-queue.write-buffer-with-copy"
         start = data_offset or 0
         if start > len(data) or (size is not None and start + size > len(data)):
-            raise wit_error("operation-error", "data-offset/size exceed the data")
+            raise wit_error("operation-error", "data-offset/size exceed the data", only_case=True)
         target = native(buffer, call)
         length = len(data) - start if size is None else size
         if buffer_offset + length > target.size:
@@ -71,7 +71,8 @@ class QueueFunctions:
                 call,
                 f"writing {length} bytes at offset {buffer_offset} overruns the {target.size}-byte buffer",
             )
-        native(queue, call).write_buffer(target, buffer_offset, data, start, size)
+        with argument_checks(call):
+            native(queue, call).write_buffer(target, buffer_offset, data, start, size)
 
     @wit("[method]gpu-queue.write-texture-with-copy")
     def queue_write_texture(
@@ -83,6 +84,7 @@ class QueueFunctions:
         size: dict[str, Any],
     ) -> None:
         call = "[method]gpu-queue.write-texture-with-copy"
-        native(queue, call).write_texture(
-            to_wgpu(destination, call), data, to_wgpu(layout, call), extent(size)
-        )
+        with argument_checks(call):
+            native(queue, call).write_texture(
+                to_wgpu(destination, call), data, to_wgpu(layout, call), extent(size)
+            )

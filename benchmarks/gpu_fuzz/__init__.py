@@ -1,0 +1,1 @@
+"""A seeded, reproducible wasi:webgpu fuzzer that runs through a real guest (docs/sandbox.md)."""
