@@ -21,6 +21,7 @@ import statistics
 import threading
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,7 +98,7 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool, barrier: 
     arrivals: list[tuple[float, int]] = []
     async with Viewer(url, keep_frames=1) as viewer:
         if decode:
-            await viewer.wait_frames(1, timeout=START_SECONDS)
+            await _unless_ended(viewer, viewer.wait_frames(1, timeout=START_SECONDS))
             await asyncio.to_thread(barrier.wait, START_SECONDS)
             await asyncio.sleep(warmup)
             start, cpu = time.monotonic(), time.process_time()
@@ -110,7 +111,7 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool, barrier: 
                 arrivals.append((time.monotonic(), 0))
             return ViewerReport.of(arrivals, start, seconds, True, time.process_time() - cpu, viewer.session)
         track = await _first_track(viewer)
-        await asyncio.wait_for(track.recv(), timeout=START_SECONDS)
+        await _unless_ended(viewer, asyncio.wait_for(track.recv(), timeout=START_SECONDS))
         await asyncio.to_thread(barrier.wait, START_SECONDS)
         deadline = time.monotonic() + warmup
         while time.monotonic() < deadline:
@@ -123,6 +124,21 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool, barrier: 
                 break
             arrivals.append(item)
         return ViewerReport.of(arrivals, start, seconds, False, time.process_time() - cpu, viewer.session)
+
+
+async def _unless_ended(viewer: Any, first_frame: Coroutine[Any, Any, object]) -> None:
+    """Wait for the first frame; a session that ends first (the server's `ended`) fails at once."""
+    frame = asyncio.ensure_future(first_frame)
+    ended = asyncio.ensure_future(viewer.wait_message("ended", timeout=START_SECONDS))
+    done, _ = await asyncio.wait({frame, ended}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (frame, ended):
+        if task not in done:
+            task.cancel()
+    if frame in done:
+        frame.result()
+        return
+    message = ended.result()
+    raise RuntimeError(f"the session ended before its first frame: {message.get('reason')}")
 
 
 async def _first_track(viewer: Any) -> Any:
@@ -144,9 +160,12 @@ def _process(url: str, warmup: float, seconds: float, decode: bool, barrier: Any
     results.put(report)
 
 
-def watch(url: str, count: int, seconds: float, warmup: float = 3.0, decoding: int = 1) -> list[ViewerReport]:
-    """`count` viewers, `decoding` of them decoding, each in its own process; blocks until done
-    (call it from a thread when the server runs on this process's event loop)."""
+def watch(
+    url: str, count: int, seconds: float, warmup: float = 3.0, decoding: int = 1, stagger: float = 0.0
+) -> list[ViewerReport]:
+    """`count` viewers, `decoding` of them decoding, each in its own process, started `stagger`
+    seconds apart (sessions arrive over time, not all in one instant); blocks until done (call it
+    from a thread when the server runs on this process's event loop)."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     barrier = context.Barrier(count)
@@ -156,7 +175,9 @@ def watch(url: str, count: int, seconds: float, warmup: float = 3.0, decoding: i
         )
         for n in range(count)
     ]
-    for process in processes:
+    for n, process in enumerate(processes):
+        if n and stagger:
+            time.sleep(stagger)
         process.start()
     reports = [results.get(timeout=START_SECONDS + warmup + seconds + 60) for _ in processes]
     for process in processes:
