@@ -149,6 +149,7 @@ class SessionFigures:
 
     viewer: ViewerReport
     frames: list[tuple[float, EncodedFrame]]  # (arrival at the main process, timings)
+    history: list[EncodedFrame]  # every frame the session kept, for matching the viewer's
 
     @property
     def frames_sent(self) -> int:
@@ -164,7 +165,13 @@ class SessionFigures:
         return [(b - a) * 1e3 for a, b in itertools.pairwise(sent)] or [0.0]
 
     def delivered(self) -> tuple[float, float | None]:
-        """The viewer's share of the frames and of the bytes sent (bytes: None for a decoding viewer)."""
+        """The viewer's share of the frames and of the bytes sent (bytes: None for a decoding
+        viewer). A depacketizing viewer's frames are matched to the server's by RTP timestamp:
+        its share is of the frames sent from its first to its last, so that the delay between
+        the two ends does not move a keyframe in or out of one window only."""
+        matched = match_frames(self.viewer.frames_seen, self.history)
+        if matched is not None:
+            return matched
         frames = self.viewer.frames / max(self.frames_sent, 1)
         if self.viewer.decoded:
             return frames, None
@@ -184,6 +191,30 @@ class SessionFigures:
         if frames < DELIVERED or (payload is not None and payload < DELIVERED):
             return f"delivered {frames:.0%} of the frames, {payload or float('nan'):.0%} of the bytes"
         return None
+
+
+def match_frames(
+    seen: tuple[tuple[int, int], ...], history: list[EncodedFrame]
+) -> tuple[float, float] | None:
+    """The shares of frames and bytes `seen` (RTP timestamp, bytes) of those sent between the first
+    and the last of them; None when they cannot be matched. The sender adds a random offset to
+    every timestamp (RFC 3550), found as the one that maps the most of the first frames seen onto
+    frames sent."""
+    sent: dict[int, int] = {}
+    for frame in history:
+        if frame.packets:
+            sent[frame.packets[0].timestamp] = sum(len(p.data) for p in frame.packets)
+    if len(seen) < 2 or not sent:
+        return None
+    head = [stamp for stamp, _ in seen[:30]]
+    offsets = {(head[0] - stamp) % 2**32 for stamp in sent}
+    offset = max(offsets, key=lambda o: sum((h - o) % 2**32 in sent for h in head))
+    if sum((h - offset) % 2**32 in sent for h in head) < len(head) // 2:
+        return None
+    first, last = ((stamp - offset) % 2**32 for stamp in (seen[0][0], seen[-1][0]))
+    expected = [size for stamp, size in sent.items() if first <= stamp <= last]
+    received = sum(size for stamp, size in seen if (stamp - offset) % 2**32 in sent)
+    return len(seen) / max(len(expected), 1), received / max(sum(expected), 1)
 
 
 @dataclass(frozen=True)
@@ -215,7 +246,7 @@ async def measure_round(
         session = cpu.seen.get(report.session)
         frames = [] if session is None else list(session.recent_frames)
         window = [(t, f) for t, f in frames if report.started <= t <= report.started + report.seconds]
-        figures.append(SessionFigures(report, window))
+        figures.append(SessionFigures(report, window, [f for _, f in frames]))
     busy = gpu.peak(begin, end)
     gpu_mib = busy[0] - idle[0] if busy is not None and idle is not None else None
     gpu_util = busy[1] if busy is not None else None

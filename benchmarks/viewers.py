@@ -46,17 +46,20 @@ class ViewerReport:
     session: str = ""  # the server's id of the viewer's session
     per_second: tuple[int, ...] = ()  # frames in each whole second of the measurement
     error: str = ""  # why the viewer saw nothing ("" when it measured)
+    # Each frame's RTP timestamp and bytes (a depacketizing viewer's), to match against what the
+    # server sent: the same frames, whatever the delay between the two ends' windows.
+    frames_seen: tuple[tuple[int, int], ...] = ()
 
     @staticmethod
     def of(
-        arrivals: list[tuple[float, int]],
+        arrivals: list[tuple[float, int, int]],
         started: float,
         seconds: float,
         decoded: bool,
         cpu: float,
         session: str = "",
     ) -> ViewerReport:
-        times = [t for t, _ in arrivals]
+        times = [t for t, _, _ in arrivals]
         gaps = [(b - a) * 1e3 for a, b in itertools.pairwise(times)] or [0.0]
         seconds_seen = Counter(int(t - started) for t in times)
         return ViewerReport(
@@ -66,11 +69,12 @@ class ViewerReport:
             len(arrivals) / seconds,
             statistics.median(gaps),
             percentile(gaps, 0.95),
-            sum(size for _, size in arrivals) * 8 / seconds,
+            sum(size for _, size, _ in arrivals) * 8 / seconds,
             cpu,
             started,
             session,
             tuple(seconds_seen.get(n, 0) for n in range(int(seconds))),
+            frames_seen=tuple((stamp, size) for _, size, stamp in arrivals if not decoded),
         )
 
     @staticmethod
@@ -81,10 +85,11 @@ class ViewerReport:
 def _count_frames(
     loop: asyncio.AbstractEventLoop, input_q: Any, output_q: Any, decode_error: threading.Event
 ) -> None:
-    """Stands in for aiortc's decoder thread: hands the track (arrival, bytes) per frame."""
+    """Stands in for aiortc's decoder thread: hands the track (arrival, bytes, RTP timestamp) per frame."""
     while (task := input_q.get()) is not None:
         _codec, encoded = task
-        asyncio.run_coroutine_threadsafe(output_q.put((time.monotonic(), len(encoded.data))), loop)
+        item = (time.monotonic(), len(encoded.data), encoded.timestamp)
+        asyncio.run_coroutine_threadsafe(output_q.put(item), loop)
     asyncio.run_coroutine_threadsafe(output_q.put(None), loop)
 
 
@@ -95,7 +100,7 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool, barrier: 
 
     if not decode:
         rtcrtpreceiver.decoder_worker = _count_frames
-    arrivals: list[tuple[float, int]] = []
+    arrivals: list[tuple[float, int, int]] = []
     async with Viewer(url, keep_frames=1) as viewer:
         if decode:
             await _unless_ended(viewer, viewer.wait_frames(1, timeout=START_SECONDS))
@@ -108,7 +113,7 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool, barrier: 
                     await viewer.wait_frames(seen + 1, timeout=start + seconds - time.monotonic())
                 except TimeoutError:
                     break
-                arrivals.append((time.monotonic(), 0))
+                arrivals.append((time.monotonic(), 0, 0))
             return ViewerReport.of(arrivals, start, seconds, True, time.process_time() - cpu, viewer.session)
         track = await _first_track(viewer)
         await _unless_ended(viewer, asyncio.wait_for(track.recv(), timeout=START_SECONDS))
