@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import itertools
 import os
 import platform
@@ -81,6 +82,13 @@ class CpuSampler:
     samples: list[tuple[float, dict[int, float]]] = field(default_factory=list)
     # Every session seen, by id: a session leaves `server.sessions` as soon as its viewer goes.
     seen: dict[str, Session] = field(default_factory=dict)
+
+    def session(self, key: str) -> Session | None:
+        """A session seen, by its id or (`ufrag:U`, benchmarks/viewers.py) its viewer's ICE ufrag."""
+        if key.startswith("ufrag:"):
+            ufrag = key.removeprefix("ufrag:")
+            return next((s for s in self.seen.values() if s.peer.split(" ")[0] == ufrag), None)
+        return self.seen.get(key)
 
     def sample(self) -> None:
         self.seen.update(self.server.sessions)
@@ -243,7 +251,7 @@ async def measure_round(
     main, workers = cpu.cores(begin, end)
     figures = []
     for report in reports:
-        session = cpu.seen.get(report.session)
+        session = cpu.session(report.session)
         frames = [] if session is None else list(session.recent_frames)
         window = [(t, f) for t, f in frames if report.started <= t <= report.started + report.seconds]
         figures.append(SessionFigures(report, window, [f for _, f in frames]))
@@ -327,6 +335,14 @@ def table_row(count: int, result: Round, min_fps: float, max_p95: float) -> tupl
     return row, not failures
 
 
+def with_still_refresh(worker: WorkerConfig, refresh: float | None) -> WorkerConfig:
+    """`worker` with `still_refresh`, where this version of the server has it (the curve "before"
+    runs this file on older code)."""
+    if "still_refresh" in {f.name for f in dataclasses.fields(WorkerConfig)}:
+        return dataclasses.replace(worker, still_refresh=refresh)
+    return worker
+
+
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -345,18 +361,20 @@ async def measure(args: argparse.Namespace) -> None:
     name = args.scene if args.scene in builtin_scenes() else Path(args.scene).stem
     counts = [int(n) for n in args.sessions.split(",")] if args.sessions else [args.viewers]
     encoder = EncoderSettings(codec=args.codec, bitrate=args.bitrate, fps=args.fps, adapt=not args.no_adapt)
+    worker = WorkerConfig(
+        component=component,
+        name=name,
+        size=(width, height),
+        max_surface_size=(width, height),
+        encoder=encoder,
+        frame_timeout=STARTUP_SECONDS,  # a guest's first frame, with many starting at once
+    )
     config = ServeConfig(
-        worker=WorkerConfig(
-            component=component,
-            name=name,
-            size=(width, height),
-            max_surface_size=(width, height),
-            encoder=encoder,
-            still_refresh=args.still_refresh or None,
-            frame_timeout=STARTUP_SECONDS,  # a guest's first frame, with many starting at once
-        ),
+        worker=with_still_refresh(worker, args.still_refresh or None),
         port=0,
-        max_sessions=max(counts),
+        # Room to spare: admission is not what is measured (and older code counted a starting
+        # session twice, refusing the last of a burst of offers).
+        max_sessions=2 * max(counts),
         door=DoorSettings(offers_per_minute=10_000, sessions_per_address=1024),
         # Many workers starting at once on a loaded machine may take longer than a session is
         # given to start: the steady state is what is measured here.

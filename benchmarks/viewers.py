@@ -114,7 +114,9 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool, barrier: 
                 except TimeoutError:
                     break
                 arrivals.append((time.monotonic(), 0, 0))
-            return ViewerReport.of(arrivals, start, seconds, True, time.process_time() - cpu, viewer.session)
+            return ViewerReport.of(
+                arrivals, start, seconds, True, time.process_time() - cpu, _session(viewer)
+            )
         track = await _first_track(viewer)
         await _unless_ended(viewer, asyncio.wait_for(track.recv(), timeout=START_SECONDS))
         await asyncio.to_thread(barrier.wait, START_SECONDS)
@@ -128,7 +130,7 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool, barrier: 
             except TimeoutError:
                 break
             arrivals.append(item)
-        return ViewerReport.of(arrivals, start, seconds, False, time.process_time() - cpu, viewer.session)
+        return ViewerReport.of(arrivals, start, seconds, False, time.process_time() - cpu, _session(viewer))
 
 
 async def _unless_ended(viewer: Any, first_frame: Coroutine[Any, Any, object]) -> None:
@@ -144,6 +146,19 @@ async def _unless_ended(viewer: Any, first_frame: Coroutine[Any, Any, object]) -
         return
     message = ended.result()
     raise RuntimeError(f"the session ended before its first frame: {message.get('reason')}")
+
+
+def _session(viewer: Any) -> str:
+    """The viewer's session id: the answer's, or (a `Viewer` from before it kept it) its offer's
+    ICE ufrag, which the server's `Session.peer` starts with."""
+    session = str(getattr(viewer, "session", ""))
+    if session:
+        return session
+    offer: str = viewer.pc.localDescription.sdp
+    for line in offer.splitlines():
+        if line.startswith("a=ice-ufrag:"):
+            return "ufrag:" + line.split(":", 1)[1].strip()
+    return ""
 
 
 async def _first_track(viewer: Any) -> Any:
