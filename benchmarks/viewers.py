@@ -21,6 +21,7 @@ import statistics
 import threading
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,17 +46,20 @@ class ViewerReport:
     session: str = ""  # the server's id of the viewer's session
     per_second: tuple[int, ...] = ()  # frames in each whole second of the measurement
     error: str = ""  # why the viewer saw nothing ("" when it measured)
+    # Each frame's RTP timestamp and bytes (a depacketizing viewer's), to match against what the
+    # server sent: the same frames, whatever the delay between the two ends' windows.
+    frames_seen: tuple[tuple[int, int], ...] = ()
 
     @staticmethod
     def of(
-        arrivals: list[tuple[float, int]],
+        arrivals: list[tuple[float, int, int]],
         started: float,
         seconds: float,
         decoded: bool,
         cpu: float,
         session: str = "",
     ) -> ViewerReport:
-        times = [t for t, _ in arrivals]
+        times = [t for t, _, _ in arrivals]
         gaps = [(b - a) * 1e3 for a, b in itertools.pairwise(times)] or [0.0]
         seconds_seen = Counter(int(t - started) for t in times)
         return ViewerReport(
@@ -65,11 +69,12 @@ class ViewerReport:
             len(arrivals) / seconds,
             statistics.median(gaps),
             percentile(gaps, 0.95),
-            sum(size for _, size in arrivals) * 8 / seconds,
+            sum(size for _, size, _ in arrivals) * 8 / seconds,
             cpu,
             started,
             session,
             tuple(seconds_seen.get(n, 0) for n in range(int(seconds))),
+            frames_seen=tuple((stamp, size) for _, size, stamp in arrivals if not decoded),
         )
 
     @staticmethod
@@ -80,10 +85,11 @@ class ViewerReport:
 def _count_frames(
     loop: asyncio.AbstractEventLoop, input_q: Any, output_q: Any, decode_error: threading.Event
 ) -> None:
-    """Stands in for aiortc's decoder thread: hands the track (arrival, bytes) per frame."""
+    """Stands in for aiortc's decoder thread: hands the track (arrival, bytes, RTP timestamp) per frame."""
     while (task := input_q.get()) is not None:
         _codec, encoded = task
-        asyncio.run_coroutine_threadsafe(output_q.put((time.monotonic(), len(encoded.data))), loop)
+        item = (time.monotonic(), len(encoded.data), encoded.timestamp)
+        asyncio.run_coroutine_threadsafe(output_q.put(item), loop)
     asyncio.run_coroutine_threadsafe(output_q.put(None), loop)
 
 
@@ -94,10 +100,10 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool, barrier: 
 
     if not decode:
         rtcrtpreceiver.decoder_worker = _count_frames
-    arrivals: list[tuple[float, int]] = []
+    arrivals: list[tuple[float, int, int]] = []
     async with Viewer(url, keep_frames=1) as viewer:
         if decode:
-            await viewer.wait_frames(1, timeout=START_SECONDS)
+            await _unless_ended(viewer, viewer.wait_frames(1, timeout=START_SECONDS))
             await asyncio.to_thread(barrier.wait, START_SECONDS)
             await asyncio.sleep(warmup)
             start, cpu = time.monotonic(), time.process_time()
@@ -107,10 +113,12 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool, barrier: 
                     await viewer.wait_frames(seen + 1, timeout=start + seconds - time.monotonic())
                 except TimeoutError:
                     break
-                arrivals.append((time.monotonic(), 0))
-            return ViewerReport.of(arrivals, start, seconds, True, time.process_time() - cpu, viewer.session)
+                arrivals.append((time.monotonic(), 0, 0))
+            return ViewerReport.of(
+                arrivals, start, seconds, True, time.process_time() - cpu, _session(viewer)
+            )
         track = await _first_track(viewer)
-        await asyncio.wait_for(track.recv(), timeout=START_SECONDS)
+        await _unless_ended(viewer, asyncio.wait_for(track.recv(), timeout=START_SECONDS))
         await asyncio.to_thread(barrier.wait, START_SECONDS)
         deadline = time.monotonic() + warmup
         while time.monotonic() < deadline:
@@ -122,7 +130,35 @@ async def _view(url: str, warmup: float, seconds: float, decode: bool, barrier: 
             except TimeoutError:
                 break
             arrivals.append(item)
-        return ViewerReport.of(arrivals, start, seconds, False, time.process_time() - cpu, viewer.session)
+        return ViewerReport.of(arrivals, start, seconds, False, time.process_time() - cpu, _session(viewer))
+
+
+async def _unless_ended(viewer: Any, first_frame: Coroutine[Any, Any, object]) -> None:
+    """Wait for the first frame; a session that ends first (the server's `ended`) fails at once."""
+    frame = asyncio.ensure_future(first_frame)
+    ended = asyncio.ensure_future(viewer.wait_message("ended", timeout=START_SECONDS))
+    done, _ = await asyncio.wait({frame, ended}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (frame, ended):
+        if task not in done:
+            task.cancel()
+    if frame in done:
+        frame.result()
+        return
+    message = ended.result()
+    raise RuntimeError(f"the session ended before its first frame: {message.get('reason')}")
+
+
+def _session(viewer: Any) -> str:
+    """The viewer's session id: the answer's, or (a `Viewer` from before it kept it) its offer's
+    ICE ufrag, which the server's `Session.peer` starts with."""
+    session = str(getattr(viewer, "session", ""))
+    if session:
+        return session
+    offer: str = viewer.pc.localDescription.sdp
+    for line in offer.splitlines():
+        if line.startswith("a=ice-ufrag:"):
+            return "ufrag:" + line.split(":", 1)[1].strip()
+    return ""
 
 
 async def _first_track(viewer: Any) -> Any:
@@ -144,9 +180,12 @@ def _process(url: str, warmup: float, seconds: float, decode: bool, barrier: Any
     results.put(report)
 
 
-def watch(url: str, count: int, seconds: float, warmup: float = 3.0, decoding: int = 1) -> list[ViewerReport]:
-    """`count` viewers, `decoding` of them decoding, each in its own process; blocks until done
-    (call it from a thread when the server runs on this process's event loop)."""
+def watch(
+    url: str, count: int, seconds: float, warmup: float = 3.0, decoding: int = 1, stagger: float = 0.0
+) -> list[ViewerReport]:
+    """`count` viewers, `decoding` of them decoding, each in its own process, started `stagger`
+    seconds apart (sessions arrive over time, not all in one instant); blocks until done (call it
+    from a thread when the server runs on this process's event loop)."""
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     barrier = context.Barrier(count)
@@ -156,7 +195,9 @@ def watch(url: str, count: int, seconds: float, warmup: float = 3.0, decoding: i
         )
         for n in range(count)
     ]
-    for process in processes:
+    for n, process in enumerate(processes):
+        if n and stagger:
+            time.sleep(stagger)
         process.start()
     reports = [results.get(timeout=START_SECONDS + warmup + seconds + 60) for _ in processes]
     for process in processes:

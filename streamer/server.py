@@ -116,7 +116,8 @@ class Server:
         self.config = config
         self.metrics = Metrics()
         self.sessions: dict[str, Session] = {}  # answered sessions: each holds a slot
-        self._starting = 0  # offers being answered: they hold a slot too, until refused
+        self._starting: set[Session] = set()  # sessions being answered: each holds a slot until it
+        # is refused or moves to `sessions` (never counted in both)
         self._peers: dict[str, str] = {}  # a live session's peer (ICE ufrag and fingerprint) -> its id
         self._limits = AddressLimits(config.door.offers_per_minute, config.door.sessions_per_address)
         self._refused: set[asyncio.Task[None]] = set()  # refused sessions still closing
@@ -227,21 +228,13 @@ class Server:
         if refusal is not None:
             self.metrics.errors.labels("limited").inc()
             return _error(429, refusal)
-        if len(self.sessions) + self._starting >= self.config.max_sessions:
-            self.metrics.errors.labels("full").inc()
-            return _error(503, f"the server is full ({self.config.max_sessions} sessions); try again later")
         if await asyncio.to_thread(_free_descriptors) < self.config.fd_headroom:
             self.metrics.errors.labels("full").inc()
             return _error(503, "the server is out of file descriptors; try again later")
-        self._starting += 1
-        try:
-            return await self._answer(facts.sdp, facts.max_message_size, facts.peer, address, grant)
-        finally:
-            self._starting -= 1
-
-    async def _answer(
-        self, sdp: str, max_message_size: int | None, peer: str, address: str, grant: Grant | None
-    ) -> web.Response:
+        # Checked and taken with no await between: offers arriving together cannot overfill it.
+        if len(self.sessions) + len(self._starting) >= self.config.max_sessions:
+            self.metrics.errors.labels("full").inc()
+            return _error(503, f"the server is full ({self.config.max_sessions} sessions); try again later")
         session = Session(
             self.config.worker,
             self.config.rtc_configuration(),
@@ -249,10 +242,19 @@ class Server:
             self.config.limits,
             self._session_closed,
             self.config.record_dir,
-            max_message_size=max_message_size,
+            max_message_size=facts.max_message_size,
             shared=self.shared,
             role=grant.role if grant is not None else "controller",
         )
+        self._starting.add(session)
+        try:
+            return await self._answer(session, facts.sdp, facts.peer, address, grant)
+        finally:
+            self._starting.discard(session)
+
+    async def _answer(
+        self, session: Session, sdp: str, peer: str, address: str, grant: Grant | None
+    ) -> web.Response:
         try:
             answer = await session.answer(RTCSessionDescription(sdp=sdp, type="offer"))
         except OfferError as exc:
@@ -262,6 +264,7 @@ class Server:
             log.info("offer refused: %r", exc)
             self._refuse(session, "bad offer")
             return _error(400, f"the SDP offer could not be used: {type(exc).__name__}: {exc}"[:300])
+        self._starting.discard(session)  # its slot is counted in `sessions` from here on
         self.sessions[session.id] = session
         session.peer, session.address = peer, address
         if grant is not None:
