@@ -300,7 +300,7 @@ def print_details(result: Round) -> None:
         )
         steps: dict[str, list[float]] = {}
         for f in timings:
-            for step, ms in f.steps:
+            for step, ms in getattr(f, "steps", ()):  # older code: no steps
                 steps.setdefault(step, []).append(ms)
         if steps:
             print(
