@@ -130,11 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--still-tick",
         type=options.STILL_REFRESH.number(float),
-        default=0.0,
+        default=None,
         metavar="SECONDS",
         help="once a picture has been still for 2 s, render it only this often (at most "
         "--still-refresh) until it changes; input and keyframe requests render at once, and a scene "
-        "that starts moving by itself shows it up to this late (default 0: every tick)",
+        "that starts moving by itself shows it up to this late (default 0.25, or --still-refresh if "
+        "shorter; 0: every tick)",
     )
     s.add_argument(
         "--ice-server",
@@ -279,7 +280,7 @@ def _serve(args: argparse.Namespace) -> int:
     # Sessions starting and ending (and why) are what an operator watches; the rest stays quiet.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("streamer").setLevel(logging.INFO)
-    if args.still_tick and not args.still_tick <= args.still_refresh:
+    if args.still_refresh and args.still_tick and not args.still_tick <= args.still_refresh:
         return _fail(
             f"--still-tick {args.still_tick:g} may not exceed --still-refresh {args.still_refresh:g} "
             "(a still picture is resent at least that often; 0 turns both off)"
@@ -349,8 +350,19 @@ def worker_config(args: argparse.Namespace, component: Path, name: str) -> Worke
         ),
         limits=limits_from_args(args),
         still_refresh=args.still_refresh or None,
-        still_tick=args.still_tick or None,
+        still_tick=still_tick(args.still_refresh, args.still_tick),
     )
+
+
+STILL_TICK = 0.25  # seconds: keeps an idle 720p30 session under 0.1 core (docs/performance.md)
+
+
+def still_tick(refresh: float, tick: float | None) -> float | None:
+    """How often a still picture is rendered: --still-tick, by default STILL_TICK or the refresh
+    if shorter; None (every tick) with 0, or when still pictures are not skipped at all."""
+    if not refresh:
+        return None
+    return (min(STILL_TICK, refresh) if tick is None else tick) or None
 
 
 def serve_config(args: argparse.Namespace, worker: WorkerConfig) -> ServeConfig:

@@ -86,3 +86,14 @@ def test_a_still_tick_longer_than_the_still_refresh_is_refused_in_one_line(
         "least that often; 0 turns both off)"
     )
     build(["serve", "--still-refresh", "2", "--still-tick", "0.5"])  # within it: builds
+
+
+def test_a_still_picture_is_ticked_four_times_a_second_by_default() -> None:
+    def tick(*argv: str) -> float | None:
+        args = build_parser().parse_args([*SERVE, *argv])
+        return worker_config(args, Path("scene.wasm"), "scene").still_tick
+
+    assert tick() == 0.25
+    assert tick("--still-tick", "0") is None
+    assert tick("--still-refresh", "0.1") == 0.1  # never longer than the refresh
+    assert tick("--still-refresh", "0") is None  # every frame sent: every frame rendered
