@@ -13,6 +13,7 @@ import json
 import logging
 import queue
 import re
+import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -41,6 +42,8 @@ from .rate_control import StreamTarget
 from .still import StillFilter
 
 __all__ = ["StreamTask", "WorkerConfig"]
+
+GIL_SWITCH_SECONDS = 0.0005
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,11 @@ class StreamTask:
 
 
 def _run_session(runtime: Runtime, config: WorkerConfig, conn: TaskChannel) -> str | None:
+    # The guest's thread (its host calls are Python) and the encoder thread share the GIL: at
+    # CPython's default 5 ms switch interval an encode beside a busy guest took up to 13 ms where
+    # it takes 2.5 alone (docs/performance.md, "Sessions per node"); this worker is a session's
+    # alone, so its interpreter may hand the GIL over sooner.
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     try:
         component = runtime.load(config.component, config.name)
     except ComponentError as exc:
