@@ -50,7 +50,7 @@ from wasmtime import _ffi as ffi
 from wasmtime._store import Storelike
 from wasmtime.component import ListType
 
-__all__ = ["PINNED_WASMTIME", "ByteListLayout", "LayoutError", "install", "installed"]
+__all__ = ["PINNED_WASMTIME", "ByteListLayout", "LayoutError", "RawBytes", "install", "installed"]
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class LayoutError(Exception):
     """The wasmtime-py ctypes structures are not laid out the way the fast path assumes."""
 
 
-class _RawBytes:
+class RawBytes:
     """A numpy array interface over `count` bytes at `address`, `stride` bytes apart."""
 
     def __init__(self, address: int, count: int, stride: int) -> None:
@@ -166,7 +166,7 @@ class ByteListLayout:
 
     def _column(self, address: int, count: int, offset: int) -> npt.NDArray[np.uint8]:
         """A writable strided view of one byte of each of `count` values at `address`."""
-        column: npt.NDArray[np.uint8] = np.asarray(_RawBytes(address + offset, count, self.stride))
+        column: npt.NDArray[np.uint8] = np.asarray(RawBytes(address + offset, count, self.stride))
         return column
 
     def _mark_owning_nothing(self, address: int, count: int) -> None:

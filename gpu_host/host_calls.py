@@ -38,6 +38,7 @@ from wasmtime._store import StoreContext
 from wasmtime.component import _enter
 
 from .errors import GuestCallError
+from .fast_lists import RawBytes
 from .resources import HandleTable, Resource, TableFull
 
 __all__ = ["HostCalls", "Invoke", "Reader", "Writer", "reader", "writer"]
@@ -88,19 +89,6 @@ _memset = ctypes.memset
 _u8 = ctypes.c_uint8.from_address
 _u64 = ctypes.c_uint64.from_address
 _ptr = ctypes.c_void_p.from_address
-
-
-class _Strided:
-    """A numpy array interface over `count` bytes at `address`, `stride` bytes apart."""
-
-    def __init__(self, address: int, count: int, stride: int) -> None:
-        self.__array_interface__ = {
-            "version": 3,
-            "shape": (count,),
-            "strides": (stride,),
-            "typestr": "|u1",
-            "data": (address, True),
-        }
 
 
 def _scalar_reader(ctype: Any, convert: Callable[[Any], Any] | None = None) -> Reader:
@@ -202,7 +190,7 @@ def reader(ty: Any, table: HandleTable, lift: Callable[[Any, Any], Any], out: ct
                 if not count:
                     return b""
                 data = _ptr(addr + PAYLOAD + 8).value or 0
-                return np.asarray(_Strided(data + PAYLOAD, count, VAL_SIZE)).tobytes()
+                return np.asarray(RawBytes(data + PAYLOAD, count, VAL_SIZE)).tobytes()
 
             return byte_list
         read_element = reader(element, table, lift, out)
