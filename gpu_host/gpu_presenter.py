@@ -79,7 +79,9 @@ class _Slot:
 class _Readback:
     """One presented frame's pixels on their way from the GPU (a `PixelSource`)."""
 
-    def __init__(self, presenter: GpuPresenter, slot: _Slot, promise: Any, copied: Submission) -> None:
+    def __init__(
+        self, presenter: GpuPresenter, slot: _Slot, promise: Any, copied: Submission, submitted_at: float
+    ) -> None:
         self._presenter = presenter
         self._slot = slot
         self._promise = promise
@@ -88,28 +90,26 @@ class _Readback:
         self._result: tuple[Pixels, PixelFormat, tuple[int, int], float] | None = None
         self._error: BaseException | None = None
         self._lent = False  # the result views the mapped buffer until `_give_back`
-        self.submitted_at = 0.0  # perf_counter() once the copy was submitted (after the guest's work)
+        self.submitted_at = submitted_at  # perf_counter() once the copy was submitted, after the guest's work
 
     def pixels(self, guest_thread: bool = False) -> tuple[Pixels, PixelFormat, tuple[int, int], float]:
-        with self._lock:
-            if self._result is None and self._error is None:
-                self._read(guest_thread)
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
+        return self._wait(guest_thread, lend=False)
 
     def lend(self) -> tuple[Pixels, PixelFormat, tuple[int, int], float, Callable[[], None] | None]:
         """The pixels as `pixels()` gives them, but where they can be, a view of the mapped
         buffer itself (no copy), with the function that gives it back: until then the buffer
         takes no other frame, and after it the view must not be read."""
+        result = self._wait(False, lend=True)
+        return (*result, self._give_back if self._lent else None)
+
+    def _wait(self, guest_thread: bool, lend: bool) -> tuple[Pixels, PixelFormat, tuple[int, int], float]:
         with self._lock:
             if self._result is None and self._error is None:
-                self._read(False, lend=True)
+                self._read(guest_thread, lend)
         if self._error is not None:
             raise self._error
         assert self._result is not None
-        return (*self._result, self._give_back if self._lent else None)
+        return self._result
 
     def _give_back(self) -> None:
         with self._lock:
@@ -121,7 +121,7 @@ class _Readback:
             self._slot.buffer.unmap()
         self._presenter._finished(self)
 
-    def _read(self, guest_thread: bool, lend: bool = False) -> None:
+    def _read(self, guest_thread: bool, lend: bool) -> None:
         slot = self._slot
         waits = self._presenter.device.waits
         try:
@@ -212,8 +212,8 @@ class GpuPresenter:
                 (width, height, 1),
             )
         copied = self.device.waits.submit(native.queue, [encoder.finish()], PRESENT, host=True)
-        readback = _Readback(self, slot, slot.buffer.map_async("READ_NOSYNC"), copied)
-        readback.submitted_at = time.perf_counter()
+        submitted_at = time.perf_counter()
+        readback = _Readback(self, slot, slot.buffer.map_async("READ_NOSYNC"), copied, submitted_at)
         with self._lock:
             self._pending.append(readback)
         return readback
