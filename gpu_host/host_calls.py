@@ -85,7 +85,6 @@ _host_delete = _c("wasmtime_component_resource_host_delete", None, _vp)
 _val_delete = _c("wasmtime_component_val_delete", None, _vp)
 _error_new = _c("wasmtime_error_new", _vp, ctypes.c_char_p)
 
-_memset = ctypes.memset
 _u8 = ctypes.c_uint8.from_address
 _u64 = ctypes.c_uint64.from_address
 _ptr = ctypes.c_void_p.from_address
@@ -124,13 +123,14 @@ def _name(addr: int) -> str:
     return ctypes.string_at(_ptr(addr + 8).value or 0, size).decode() if size else ""
 
 
-def _resource_rep(ctx: int, handle: int | None, out: ctypes.c_void_p) -> int:
-    """The host's integer for a handle; `out` is a scratch pointer of the guest's thread."""
-    error = _any_to_host(ctx, handle, ctypes.addressof(out))
+def _resource_rep(ctx: int, handle: int | None, out: ctypes.c_void_p, out_at: int) -> int:
+    """The host's integer for a handle; `out` is a scratch pointer of the guest's thread, at
+    address `out_at`."""
+    error = _any_to_host(ctx, handle, out_at)
     if error:
         raise WasmtimeError._from_ptr(ctypes.cast(error, ctypes.POINTER(ffi.wasmtime_error_t)))
     host = out.value
-    rep = int(_host_rep(host))
+    rep: int = _host_rep(host)
     _host_delete(host)
     return rep
 
@@ -151,12 +151,13 @@ def reader(ty: Any, table: HandleTable, lift: Callable[[Any, Any], Any], out: ct
         return lambda _ctx, addr: _name(addr + PAYLOAD)
     if isinstance(ty, (wc.BorrowType, wc.OwnType)):
         get = table.get
+        out_at = ctypes.addressof(out)
         if isinstance(ty, wc.BorrowType):
-            return lambda ctx, addr: get(_resource_rep(ctx, _ptr(addr + PAYLOAD).value, out))
+            return lambda ctx, addr: get(_resource_rep(ctx, _ptr(addr + PAYLOAD).value, out, out_at))
         remove = table.remove
 
         def take(ctx: int, addr: int) -> Any:
-            rep = _resource_rep(ctx, _ptr(addr + PAYLOAD).value, out)
+            rep = _resource_rep(ctx, _ptr(addr + PAYLOAD).value, out, out_at)
             obj = get(rep)
             remove(rep)  # an owned handle given to the host frees its slot
             return obj
@@ -286,9 +287,10 @@ def _generic_writer(ty: Any, lower: Callable[[Any], Any]) -> Writer:
 
 
 def _free(addr: int) -> None:
-    """Release what an argument value owns; it stays behind as `bool false` (all zero)."""
+    """Release what an argument value owns; it stays behind as a `bool`, which owns nothing."""
     _val_delete(addr)
-    _memset(addr, _KIND_BOOL, PAYLOAD + 8)
+    _u8(addr).value = _KIND_BOOL
+    _u8(addr + PAYLOAD).value = 0  # false: a valid bool, whoever reads it next
 
 
 class HostCalls:
