@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from gpu_host.frame import Frame, rgb_to_i420
+from streamer.av_frame import wrap
 from streamer.encoder import VBV_SECONDS, EncodedPacket, EncoderSettings, VideoEncoder
 from streamer.marker import read_marker, stamp_marker
 from streamer.rate_control import StreamTarget
@@ -165,3 +166,26 @@ def test_a_scaled_target_encodes_a_smaller_picture(codec: str) -> None:
     assert frames[-1].shape == (44, 76, 3)
     assert np.all(np.abs(frames[-1][22, 60].astype(int) - ORANGE) <= 8), frames[-1][22, 60]
     assert encoder.target == StreamTarget(1_000_000, 15, 0.75)
+
+
+def test_packed_i420_is_encoded_from_its_own_memory_which_is_free_once_encode_returns() -> None:
+    """A frame's planes are wrapped, not copied, where PyAV lays them out the same (a readback
+    buffer's memory goes straight to the encoder); the encoder has its own copy when encode
+    returns, so overwriting the memory then changes nothing already encoded."""
+    planes = rgb_to_i420(rgb(160, 120, 3))
+    picture = wrap(planes)
+    assert picture is not None and picture.planes[0].buffer_ptr == planes.ctypes.data
+    assert wrap(rgb_to_i420(rgb(160, 122))) is None  # a height PyAV pads differently: copied
+
+    wrapped, copied = VideoEncoder(EncoderSettings()), VideoEncoder(EncoderSettings())
+    packets: dict[str, list[EncodedPacket]] = {"wrapped": [], "copied": []}
+    memory = np.empty_like(planes)
+    for index in range(6):
+        memory[:] = rgb_to_i420(rgb(160, 120, index))
+        packets["wrapped"] += wrapped.encode(Frame(index, 0.0, memory, "yuv420p", (160, 120)), index)
+        strided = np.asfortranarray(memory)  # not C-contiguous: copied into the reused picture
+        packets["copied"] += copied.encode(Frame(index, 0.0, strided, "yuv420p", (160, 120)), index)
+        memory[:] = 0  # the memory is reused at once, as a given-back readback buffer is
+    assert [p.data for p in packets["wrapped"]] == [p.data for p in packets["copied"]]
+    frames = decode("h264", packets["wrapped"])
+    assert np.all(np.abs(frames[-1][60, 100].astype(int) - ORANGE) <= 6), frames[-1][60, 100]
