@@ -21,10 +21,14 @@ A guest folder may hold:
   guest-local world only needs its own package and any extra dependencies (for example
   `wasi:cli/run`).
 
+The output of componentize-py 0.25.1 is changed after the build by `scenes/free_lists.py`, which
+frees the `list<u8>` a guest passes to an import once the call is over (that release never frees
+it: docs/runtime.md).
+
 A build is skipped when `<name>.wasm.key` beside the output holds the sha256 of the
-componentize-py version, the world name, every file under `gpu_host/wit/`, every file in the
-guest folder and every file in its set's shared library folder. Builds run two at a time; outputs
-are written to a temporary file and renamed.
+componentize-py version, the world name, `scenes/free_lists.py`, every file under `gpu_host/wit/`,
+every file in the guest folder and every file in its set's shared library folder. Builds run two
+at a time; outputs are written to a temporary file and renamed.
 
 Command line: `python -m scenes.build [--force] [--list] [NAME ...]`. Quiet on success except one
 summary line; a failing guest is named on stderr with componentize-py's output, and the exit
@@ -48,6 +52,7 @@ from pathlib import Path
 
 from gpu_host.wit import WIT_DIR
 from scenes import CHECKOUT, SOURCES, output_dir
+from scenes.free_lists import LEAKING_TOOL, FreeListsError, free_import_lists
 
 # The checkout (test guests live there); installed, only the scenes exist, beside this module.
 ROOT = CHECKOUT or SOURCES.parent
@@ -66,6 +71,8 @@ GUEST_SETS: tuple[tuple[str, str, str, str | None], ...] = (
     # (tests/hostile, tests/conformance): one build instead of one per program.
     ("tests", ".guests/test-suites", "test-suites", "scenes/_lib"),
 )
+# What scenes/free_lists.py does to componentize-py's output is part of every guest's cache key.
+FREE_LISTS_SOURCE = Path(__file__).resolve().parent / "free_lists.py"
 _IGNORED_PARTS = frozenset({"__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"})
 
 
@@ -207,6 +214,7 @@ def cache_key(guest: Guest, version: str, root: Path = ROOT) -> str:
 
     feed("tool", version.encode())
     feed("world", guest.world.encode())
+    feed("free-lists", FREE_LISTS_SOURCE.read_bytes())  # what is done to the tool's output
     folders = [("wit", WIT_DIR), ("guest", guest.source)]
     if guest.lib is not None:
         folders.append(("lib", guest.lib))
@@ -258,8 +266,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def build_guest(guest: Guest, key: str, tool: Path, root: Path = ROOT) -> str | None:
-    """Build one guest; returns None on success, else componentize-py's output (or the error)."""
+def build_guest(
+    guest: Guest, key: str, tool: Path, root: Path = ROOT, version: str | None = None
+) -> str | None:
+    """Build one guest; returns None on success, else componentize-py's output (or the error).
+
+    The output of `LEAKING_TOOL` (`version`, the tool's version line) gets `free_import_lists`:
+    its guests would lose the memory of every `list<u8>` they pass to an import (docs/runtime.md).
+    """
     guest.output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=guest.output.parent, prefix=f".{guest.name}.", suffix=".wasm.tmp")
     os.close(fd)
@@ -285,12 +299,15 @@ def build_guest(guest: Guest, key: str, tool: Path, root: Path = ROOT) -> str | 
             text = (done.stdout + done.stderr).split("\nStack backtrace:")[0].strip()
             text = text or f"componentize-py exited with {done.returncode}"
             return f"$ {' '.join(command)}\n{text}"
+        if (version or tool_version(tool)) == LEAKING_TOOL:
+            freed, _ = free_import_lists(tmp_output.read_bytes())
+            tmp_output.write_bytes(freed)
         guest.key_file.unlink(missing_ok=True)
         os.chmod(tmp_output, FILE_MODE)
         os.replace(tmp_output, guest.output)
         _write_atomic(guest.key_file, (key + "\n").encode())
         return None
-    except OSError as error:
+    except (OSError, FreeListsError, subprocess.TimeoutExpired) as error:
         return f"{type(error).__name__}: {error}"
     finally:
         tmp_output.unlink(missing_ok=True)
@@ -327,7 +344,9 @@ def build_guests(
     keys = {guest.key: cache_key(guest, version, root) for guest in guests}
     stale = [guest for guest in guests if force or not is_fresh(guest, keys[guest.key])]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(lambda guest: build_guest(guest, keys[guest.key], tool, root), stale))
+        results = list(
+            pool.map(lambda guest: build_guest(guest, keys[guest.key], tool, root, version), stale)
+        )
     failures = {guest.key: text for guest, text in zip(stale, results, strict=True) if text is not None}
     if failures:
         raise BuildError(failures)
