@@ -80,7 +80,13 @@ class _Readback:
     """One presented frame's pixels on their way from the GPU (a `PixelSource`)."""
 
     def __init__(
-        self, presenter: GpuPresenter, slot: _Slot, promise: Any, copied: Submission, submitted_at: float
+        self,
+        presenter: GpuPresenter,
+        slot: _Slot,
+        promise: Any,
+        copied: Submission,
+        submitted_at: float,
+        guest_work: Submission | None,
     ) -> None:
         self._presenter = presenter
         self._slot = slot
@@ -90,7 +96,13 @@ class _Readback:
         self._result: tuple[Pixels, PixelFormat, tuple[int, int], float] | None = None
         self._error: BaseException | None = None
         self._lent = False  # the result views the mapped buffer until `_give_back`
-        self.submitted_at = submitted_at  # perf_counter() once the copy was submitted, after the guest's work
+        self.submitted_at = submitted_at  # perf_counter() once the copy was submitted
+        self._guest_work = guest_work  # the guest's last submission before the present
+
+    @property
+    def guest_done_at(self) -> float:
+        """perf_counter() at which the GPU had finished the guest's work for this frame (0: not known)."""
+        return self._guest_work.done_at if self._guest_work is not None else 0.0
 
     def pixels(self, guest_thread: bool = False) -> tuple[Pixels, PixelFormat, tuple[int, int], float]:
         return self._wait(guest_thread, lend=False)
@@ -211,9 +223,12 @@ class GpuPresenter:
                 {"buffer": slot.buffer, "bytes_per_row": slot.row, "rows_per_image": height},
                 (width, height, 1),
             )
-        copied = self.device.waits.submit(native.queue, [encoder.finish()], PRESENT, host=True)
+        waits = self.device.waits
+        guest_work = waits.last
+        copied = waits.submit(native.queue, [encoder.finish()], PRESENT, host=True)
         submitted_at = time.perf_counter()
-        readback = _Readback(self, slot, slot.buffer.map_async("READ_NOSYNC"), copied, submitted_at)
+        promise = slot.buffer.map_async("READ_NOSYNC")
+        readback = _Readback(self, slot, promise, copied, submitted_at, guest_work)
         with self._lock:
             self._pending.append(readback)
         return readback

@@ -333,9 +333,12 @@ class EncodeThread:
         frame = pending.result(lend=not probe)
         got = time.perf_counter()
         readback_ms = (got - frame.presented_at) * 1e3  # waiting in line counts too
+        # Where the copy waits for the guest's work (lavapipe), "copy submitted" holds that wait.
+        guest_done = max(frame.guest_done_at, frame.copy_submitted_at)
         steps = [
-            ("guest's GPU work", frame.copy_submitted_at - frame.presented_at),
-            ("copy on the GPU", frame.read_at - frame.copy_submitted_at),
+            ("copy submitted", frame.copy_submitted_at - frame.presented_at),
+            ("guest's GPU work", guest_done - frame.copy_submitted_at),
+            ("copy on the GPU", frame.read_at - guest_done),
             ("to the encoder", got - frame.read_at),
         ]
         try:
@@ -378,5 +381,7 @@ class EncodeThread:
                         tuple((name, seconds * 1e3) for name, seconds in (*steps, *encoder.steps)),
                     )
                 )
+            if self.still is not None:
+                self.still.keep(frame.pixels)  # after the packets are out: off the frame's way
         finally:
             frame.release()

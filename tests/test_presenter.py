@@ -16,6 +16,7 @@ from PIL import Image
 
 from gpu_host import GuestComponent, GuestOptions, GuestRunner, PendingFrame, Runtime
 from gpu_host.events import InputEvent, load_script
+from gpu_host.webgpu import gpu_wait
 from scenes.build import scene_path
 from scenes.build import test_guest_path as guest_path
 from streamer.render import RenderJob, render
@@ -61,6 +62,31 @@ def test_pipelined_renders_are_the_frames_of_sequential_ones(
     for other in renders[1:]:
         assert all(np.array_equal(a, b) for a, b in zip(renders[0], other, strict=True))
     assert not np.array_equal(renders[0][0], renders[0][-1])  # the script moved the camera
+
+
+def test_a_copy_queued_behind_the_guests_work_reads_the_same_frames(
+    runtime: Runtime, load: Callable[[str], GuestComponent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a GPU the host's copy is submitted at once, behind the guest's work in the queue, not
+    after waiting for it (gpu_host/webgpu/gpu_wait.py); lavapipe is made to take that path here:
+    orbit's frames are the same, with one wait for the guest's work a frame instead of two."""
+    waits: list[int] = []
+    work_done = gpu_wait.GpuWaits.work_done
+
+    def counted(self: gpu_wait.GpuWaits, call: str) -> None:
+        waits[-1] += 1
+        work_done(self, call)
+
+    monkeypatch.setattr(gpu_wait.GpuWaits, "work_done", counted)
+    options = GuestOptions(name="orbit", size=(320, 180), frame_format="yuv420p", sink=lambda *_: None)
+    renders = []
+    for blocks in (True, False):
+        monkeypatch.setattr(gpu_wait, "submit_blocks", lambda _info, blocks=blocks: blocks)
+        waits.append(0)
+        with runtime.run(load("orbit"), options) as guest:
+            renders.append([f.pixels.copy() for f in guest.frames(6)])
+    assert all(np.array_equal(a, b) for a, b in zip(*renders, strict=True))
+    assert waits[1] <= waits[0] - 6, waits  # one wait fewer in each frame's present
 
 
 def test_the_mp4_shows_the_guests_colours(

@@ -15,7 +15,9 @@ because dropping a busy device blocks: a reaper thread holds them until then. Ot
 process keep working; a supervisor should still retire the worker (docs/sandbox.md, GPU limits).
 
 One submission in flight per device is the price: a guest's second submit in a frame waits for its
-first to finish. On lavapipe that is what `submit` did anyway.
+first to finish. On lavapipe that is what `submit` did anyway. The host's own frame copy is the
+exception on a GPU, whose submit does not block (`submit_blocks`): it is queued behind the guest's
+work at once, and its mapping's wait carries the deadline.
 """
 
 from __future__ import annotations
@@ -33,9 +35,15 @@ from wgpu.backends.wgpu_native._ffi import ffi, lib
 
 from ..errors import GpuWaitTimeout
 
-__all__ = ["GpuWaits", "Submission"]
+__all__ = ["GpuWaits", "Submission", "submit_blocks"]
 
 log = logging.getLogger(__name__)
+
+
+def submit_blocks(adapter_info: dict[str, Any]) -> bool:
+    """Whether an adapter's `queue.submit` blocks while its queue is busy: a CPU adapter's
+    (lavapipe's) does, a GPU's does not (docs/platform-notes.md)."""
+    return adapter_info.get("adapter_type") not in ("DiscreteGPU", "IntegratedGPU")
 
 
 class Submission:
@@ -46,6 +54,7 @@ class Submission:
 
     def __init__(self, device: wgpu.GPUDevice, queue_: wgpu.GPUQueue) -> None:
         self.done = threading.Event()
+        self.submitted_at = time.perf_counter()  # just after queue.submit
         self.done_at = 0.0  # the time.perf_counter() at which the GPU had finished it
         poller = getattr(device, "_poller", None)
         if poller is None:  # destroyed: nothing will run
@@ -82,14 +91,17 @@ class GpuWaits:
         seconds: float,
         on_timeout: Callable[[str], None],
         blocked: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+        submit_blocks: bool = True,
     ) -> None:
         """`blocked`: wraps each wait (the guest's `CpuDeadline.blocked`: GPU waits do not count as
-        the guest's CPU time, Limits.cpu_seconds)."""
+        the guest's CPU time, Limits.cpu_seconds). `submit_blocks`: the adapter's `queue.submit`
+        blocks while the queue is busy (lavapipe's does; a GPU's does not)."""
         self._device: wgpu.GPUDevice | None = device
         self.seconds = seconds
         self._on_timeout = on_timeout
         self._blocked = blocked
         self.timed_out = False
+        self._submit_blocks = submit_blocks
         self._last: Submission | None = None  # the guest's last submission
         self._host_last: Submission | None = None  # the host's own (frame copies), after it
         self._parked: list[Any] = []  # native objects kept until the GPU is idle (after a timeout)
@@ -107,9 +119,12 @@ class GpuWaits:
     ) -> Submission:
         """`queue.submit` once the guest's previous submission has finished, so that it never blocks
         for long. `host`: the host's own short work (a frame's copy), which the guest's next
-        submission does not wait for, so that the frame's readback overlaps the next frame."""
+        submission does not wait for, so that the frame's readback overlaps the next frame. Where
+        submit does not block, the host's work goes in behind the guest's at once: the GPU runs
+        them in order, and the wait for the copy's mapping carries the deadline."""
         device = self._alive(call)
-        self.work_done(call)
+        if not host or self._submit_blocks:
+            self.work_done(call)
         queue_.submit(command_buffers)
         submission = Submission(device, queue_)
         if host:
@@ -117,6 +132,11 @@ class GpuWaits:
         else:
             self._last = submission
         return submission
+
+    @property
+    def last(self) -> Submission | None:
+        """The guest's last submission."""
+        return self._last
 
     def work_done(self, call: str) -> None:
         """Return once all work submitted through these waits has finished on the GPU."""

@@ -17,6 +17,7 @@ import wgpu
 from ..errors import GuestGpuError
 from ..limits import Limits
 from ..resources import Resource
+from . import gpu_wait
 from .budget import Charge, GpuBudget
 from .error_scope import ErrorScopes
 from .gpu_wait import GpuWaits
@@ -162,7 +163,13 @@ class GpuDevice(Destroyable):
         self.adapter = adapter
         self.queue: GpuQueue | None = None
         # Every wait on this device's GPU is bounded; past the deadline the device is lost.
-        self.waits = GpuWaits(native, self.budget.limits.gpu_wait_seconds, self._wait_timed_out, blocked)
+        self.waits = GpuWaits(
+            native,
+            self.budget.limits.gpu_wait_seconds,
+            self._wait_timed_out,
+            blocked,
+            submit_blocks=gpu_wait.submit_blocks(adapter.native.info),
+        )
         # Called once, before the device is destroyed or released: what the host made on it for
         # the guest (a graphics context's presenter) is finished and freed first.
         self.before_release: list[Callable[[], None]] = []
