@@ -40,19 +40,28 @@ def test_the_still_filter_skips_repeats_until_refresh_or_forced() -> None:
     changed = picture.copy()
     changed[-1, -1] = 1  # in the tail
     still = StillFilter(refresh=1.0)
-    assert still.send(picture, 0.0)  # the first frame
-    assert still.send(picture, 0.1)  # and the one after it, which completes it at some receivers
-    assert not still.send(picture.copy(), 0.5)
-    assert still.send(picture, 0.6, forced=True)  # a keyframe asked for
-    assert still.send(picture, 0.7)  # followed
-    assert still.send(changed, 0.8)
-    assert still.send(changed, 0.9)  # followed
-    assert not still.send(changed, 1.0)
-    assert still.send(changed, 1.95)  # the refresh, not followed
-    assert not still.send(changed, 2.0)
+
+    def send(pixels: np.ndarray, now: float, forced: bool = False) -> bool:
+        sent = still.send(pixels, now, forced)
+        if sent:
+            still.keep(pixels)  # as the encoder thread does once the packets are out
+        return sent
+
+    assert send(picture, 0.0)  # the first frame
+    assert send(picture, 0.1)  # and the one after it, which completes it at some receivers
+    assert not send(picture.copy(), 0.5)
+    assert send(picture, 0.6, forced=True)  # a keyframe asked for
+    assert send(picture, 0.7)  # followed
+    assert send(changed, 0.8)
+    assert send(changed, 0.9)  # followed
+    assert not send(changed, 1.0)
+    assert send(changed, 1.95)  # the refresh, not followed
+    assert not send(changed, 2.0)
     assert still.skipped == 3
     assert not still.idle(0.8 + IDLE_AFTER - 0.01)
     assert still.idle(0.8 + IDLE_AFTER + 0.01)  # IDLE_AFTER since the last change
+    assert still.send(picture, 2.1) and still.send(picture, 2.2)  # a change, not kept (its encode failed)
+    assert still.send(picture, 2.3), "no frame is skipped against a reference that was not kept"
     assert not same_pixels(picture, changed)
     assert same_pixels(picture[:, ::2], np.zeros((90, 65), np.uint8))  # not contiguous
     assert not same_pixels(picture, picture[:60])
