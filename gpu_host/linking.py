@@ -10,6 +10,7 @@ records become dicts with snake_case keys, handles become the host objects) and 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar
 
@@ -187,7 +188,6 @@ def _result_tagged(result: Any) -> bool | None:
     return bool(result._tagged())
 
 
-CallObserver = Callable[[str], None]
 ApiErrorHandler = Callable[[str, Callable[..., Any], list[Any], Exception], Any]
 
 
@@ -209,14 +209,14 @@ def _host_function(
     call: str,
     impl: Callable[..., Any],
     tagged: bool | None,
-    observe: CallObserver,
+    calls: Counter[str],
     api_error: ApiErrorHandler,
 ) -> Callable[[list[Any]], Any]:
     """`impl` over lifted arguments, returning the value to lower: WIT errors and GPU errors
     become what the guest sees, any other failure a `GuestCallError` that ends the guest."""
 
     def host_function(args: list[Any]) -> Any:
-        observe(call)
+        calls[call] += 1
         try:
             try:
                 value = impl(*args)
@@ -249,11 +249,12 @@ def build_linker(
     interfaces: Iterable[HostInterface],
     table: HandleTable,
     guard: Callable[[], None],
-    observe: CallObserver,
+    call_counts: Counter[str],
     trampoline: bool = False,
 ) -> Linker:
     """A linker defining every import of `component` from `interfaces`, or a ComponentError.
 
+    `guard()` runs first in every host call; `call_counts` counts each function's calls.
     `trampoline`: host calls go through wasmtime-py's generic trampoline (for comparison).
     """
     by_name = {iface.interface: iface for iface in interfaces}
@@ -292,6 +293,6 @@ def build_linker(
                         else:
                             tagged = _result_tagged(ty.result)
                             api_error = by_name[base].api_error
-                            func = _host_function(name, impl, tagged, observe, api_error)
+                            func = _host_function(name, impl, tagged, call_counts, api_error)
                             calls.define(inst, name, ty, func)
     return linker

@@ -230,7 +230,7 @@ class GuestRunner:
             self._interfaces.all,
             ctx.table,
             ctx.waker.check,
-            self._observe,
+            ctx.calls,
             trampoline=ctx.options.wasmtime_trampoline,
         )
         instance = linker.instantiate(store, self.component.component)
@@ -251,9 +251,6 @@ class GuestRunner:
     def _describe_read_error(self, exc: BaseException) -> BaseException:
         """A frame's pixels could not be read (on the consumer's thread): the guest's error."""
         return self._describe(exc) or GuestTrap(f"guest '{self.name}': its frame could not be read")
-
-    def _observe(self, call: str) -> None:
-        self.ctx.calls[call] += 1
 
     def _describe(self, exc: BaseException) -> GuestError | None:
         """The one-line error for how the guest ended, or None for a stop the host asked for."""

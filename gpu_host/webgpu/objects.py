@@ -121,7 +121,7 @@ class GpuSupportedLimits(Resource):
 
     def __init__(self, limits: dict[str, int]) -> None:
         self.limits = limits
-        self.by_key = {limit_key(name): value for name, value in limits.items()}  # one lookup a getter
+        self.by_key = {limit_key(name): int(value) for name, value in limits.items()}  # one lookup a getter
 
 
 class GpuSupportedFeatures(Resource):
