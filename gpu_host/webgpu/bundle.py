@@ -4,6 +4,11 @@ wgpu-native aborts the whole process when `finish` is called on an invalid bundl
 (docs/platform-notes.md), where an invalid render pass only raises a validation error. So `finish` first
 replays the commands into a scratch render pass with the bundle's attachment formats: if wgpu
 accepts that, the same commands are replayed into a real bundle encoder.
+
+The scratch pass is then submitted: wgpu-native keeps about 100 KB of every finished command
+buffer that holds a pass and is never submitted (docs/sandbox.md). Its scissor is empty, so the
+guest's draws shade no fragment (no fragment shader's storage writes, the only ones a draw can
+make, take effect); their vertices still run, once, as the guest's own GPU work with its deadline.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import wgpu
 from ..errors import GuestCallError, GuestGpuError
 from ..linking import wit
 from .convert import native, to_wgpu
+from .gpu_wait import GpuWaits
 from .objects import GpuDevice, GpuRenderBundle, GpuRenderBundleEncoder, GpuRenderPassEncoder
 
 __all__ = ["BundleFunctions", "BundleRecording"]
@@ -62,8 +68,11 @@ class BundleRecording:
             getattr(target, name)(*args)
 
 
-def _check_in_scratch_pass(device: wgpu.GPUDevice, recording: BundleRecording) -> None:
-    """Raise wgpu's validation error if the recorded commands are invalid for the bundle's formats."""
+def _check_in_scratch_pass(
+    device: wgpu.GPUDevice, waits: GpuWaits, recording: BundleRecording, call: str
+) -> None:
+    """Raise wgpu's validation error if the recorded commands are invalid for the bundle's formats;
+    a valid scratch pass is submitted (see the module's docstring)."""
     desc = recording.descriptor
     samples = desc.get("sample_count", 1)
     usage = wgpu.TextureUsage.RENDER_ATTACHMENT
@@ -91,9 +100,10 @@ def _check_in_scratch_pass(device: wgpu.GPUDevice, recording: BundleRecording) -
                     depth.update({f"{aspect}_load_op": "clear", f"{aspect}_store_op": "store"})
         encoder = device.create_command_encoder(label="render bundle check")
         rpass = encoder.begin_render_pass(color_attachments=colours, depth_stencil_attachment=depth)
+        rpass.set_scissor_rect(0, 0, 0, 0)
         recording.replay(rpass)
         rpass.end()
-        encoder.finish()
+        waits.submit(device.queue, [encoder.finish()], call)
     finally:
         for texture in textures:
             texture.destroy()
@@ -132,7 +142,7 @@ class BundleFunctions:
         device = encoder.device.check_alive(call)
         label = (descriptor or {}).get("label") or ""
         encoder.native = None  # a bundle encoder finishes once, valid or not
-        _check_in_scratch_pass(device, recording)
+        _check_in_scratch_pass(device, encoder.device.waits, recording, call)
         real = device.create_render_bundle_encoder(label=encoder.label, **recording.descriptor)
         recording.replay(real)
         return GpuRenderBundle(real.finish(label=label), encoder.device, label)
