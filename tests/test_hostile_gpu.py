@@ -206,6 +206,7 @@ def test_submitting_work_on_destroyed_or_mapped_resources_is_refused(
         assert validation(outcome, check) == (
             f"the command buffer uses the gpu-buffer '{what}', which is mapped; unmap it before submitting"
         )
+    assert outcome.checks["bundle_mapped_at_finish"] == "finished"
     assert outcome.checks["read_destroyed_mapping"] == "GetMappedRangeErrorKind_OperationError"
 
 

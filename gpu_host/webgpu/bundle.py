@@ -23,6 +23,7 @@ from ..linking import wit
 from .convert import native, to_wgpu
 from .gpu_wait import GpuWaits
 from .objects import GpuDevice, GpuRenderBundle, GpuRenderBundleEncoder, GpuRenderPassEncoder
+from .tracking import unsubmittable
 
 __all__ = ["BundleFunctions", "BundleRecording"]
 
@@ -69,10 +70,11 @@ class BundleRecording:
 
 
 def _check_in_scratch_pass(
-    device: wgpu.GPUDevice, waits: GpuWaits, recording: BundleRecording, call: str
+    device: wgpu.GPUDevice, waits: GpuWaits | None, recording: BundleRecording, call: str
 ) -> None:
     """Raise wgpu's validation error if the recorded commands are invalid for the bundle's formats;
-    a valid scratch pass is submitted (see the module's docstring)."""
+    a valid scratch pass is submitted through `waits` (see the module's docstring), unless None:
+    its commands touch a mapped buffer, and wgpu-native aborts on such a submit."""
     desc = recording.descriptor
     samples = desc.get("sample_count", 1)
     usage = wgpu.TextureUsage.RENDER_ATTACHMENT
@@ -103,7 +105,9 @@ def _check_in_scratch_pass(
         rpass.set_scissor_rect(0, 0, 0, 0)
         recording.replay(rpass)
         rpass.end()
-        waits.submit(device.queue, [encoder.finish()], call)
+        finished = encoder.finish()
+        if waits is not None:
+            waits.submit(device.queue, [finished], call)
     finally:
         for texture in textures:
             texture.destroy()
@@ -142,7 +146,8 @@ class BundleFunctions:
         device = encoder.device.check_alive(call)
         label = (descriptor or {}).get("label") or ""
         encoder.native = None  # a bundle encoder finishes once, valid or not
-        _check_in_scratch_pass(device, encoder.device.waits, recording, call)
+        submittable = encoder.uses is not None and unsubmittable(encoder.uses) is None
+        _check_in_scratch_pass(device, encoder.device.waits if submittable else None, recording, call)
         real = device.create_render_bundle_encoder(label=encoder.label, **recording.descriptor)
         recording.replay(real)
         return GpuRenderBundle(real.finish(label=label), encoder.device, label)

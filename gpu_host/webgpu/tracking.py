@@ -131,13 +131,21 @@ def guarded(call: str, impl: Callable[..., Any]) -> Callable[..., Any]:
 
 def check_submittable(command_buffer: GpuCommandBuffer, call: str) -> None:
     """A validation error if the command buffer touches a destroyed or mapped buffer or texture."""
-    for obj in command_buffer.uses or ():
+    reason = unsubmittable(command_buffer.uses or ())
+    if reason is not None:
+        raise GuestGpuError(call, reason)
+
+
+def unsubmittable(uses: Iterable[Destroyable]) -> str | None:
+    """Why commands touching `uses` may not be submitted (wgpu-native aborts on such a submit), or
+    None."""
+    for obj in uses:
         label = f" '{obj.label}'" if obj.label else ""
         if obj.destroyed or obj.native is None:
-            raise GuestGpuError(call, f"the command buffer uses the {obj.kind()}{label}, which was destroyed")
+            return f"the command buffer uses the {obj.kind()}{label}, which was destroyed"
         if isinstance(obj, GpuBuffer) and obj.native.map_state != "unmapped":
-            raise GuestGpuError(
-                call,
+            return (
                 f"the command buffer uses the gpu-buffer{label}, which is {obj.native.map_state}; "
-                "unmap it before submitting",
+                "unmap it before submitting"
             )
+    return None

@@ -7,7 +7,8 @@ command can use a resource, so the host must track what each command buffer touc
 the submit itself. Each check records one use, destroys or maps the resource, submits in an error
 scope, and prints the error: `copy_source`, `attachment`, `resolve_target`, `bind_group_buffer`,
 `bind_group_texture`, `vertex_buffer`, `index_buffer`, `indirect_buffer`, `bundle_vertex_buffer`,
-`mapped_in_copy`, `mapped_at_creation_in_bind_group`; `read_destroyed_mapping` (the error kind
+`mapped_in_copy`, `mapped_at_creation_in_bind_group`; `bundle_mapped_at_finish` (a bundle
+finished while a buffer it uses is mapped: "finished"); `read_destroyed_mapping` (the error kind
 class of reading a mapped range after destroying the buffer, which would abort the process too).
 """
 
@@ -200,6 +201,25 @@ def run() -> None:
         rpass.end()
 
     after("bundle_vertex_buffer", execute, bundled.destroy)
+
+    # A bundle finished while its vertex buffer is still mapped: the host checks a bundle's commands
+    # in a scratch pass that it submits, except when they touch a mapped buffer (the abort above).
+    held = buffer(device, 256, BU.vertex(), mapped=True, label="held")
+    held_encoder = device.create_render_bundle_encoder(
+        W.GpuRenderBundleEncoderDescriptor(
+            color_formats=[RGBA8],
+            depth_stencil_format=None,
+            sample_count=None,
+            depth_read_only=None,
+            stencil_read_only=None,
+            label=None,
+        )
+    )
+    held_encoder.set_pipeline(draw_pipeline)
+    held_encoder.set_vertex_buffer(0, held, None, None)
+    held_encoder.draw(3, None, None, None)
+    held_encoder.finish(None)
+    report("bundle_mapped_at_finish", "finished")
 
     mappable = buffer(device, 256, BU.map_write() | BU.copy_src(), label="mappable")
     after(
