@@ -85,7 +85,6 @@ class _Readback:
         slot: _Slot,
         promise: Any,
         copied: Submission,
-        submitted_at: float,
         guest_work: Submission | None,
     ) -> None:
         self._presenter = presenter
@@ -96,7 +95,7 @@ class _Readback:
         self._result: tuple[Pixels, PixelFormat, tuple[int, int], float] | None = None
         self._error: BaseException | None = None
         self._lent = False  # the result views the mapped buffer until `_give_back`
-        self.submitted_at = submitted_at  # perf_counter() once the copy was submitted
+        self.submitted_at = copied.submitted_at  # perf_counter() once the copy was submitted
         self._guest_work = guest_work  # the guest's last submission before the present
 
     @property
@@ -226,9 +225,7 @@ class GpuPresenter:
         waits = self.device.waits
         guest_work = waits.last
         copied = waits.submit(native.queue, [encoder.finish()], PRESENT, host=True)
-        submitted_at = time.perf_counter()
-        promise = slot.buffer.map_async("READ_NOSYNC")
-        readback = _Readback(self, slot, promise, copied, submitted_at, guest_work)
+        readback = _Readback(self, slot, slot.buffer.map_async("READ_NOSYNC"), copied, guest_work)
         with self._lock:
             self._pending.append(readback)
         return readback
