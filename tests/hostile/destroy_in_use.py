@@ -179,21 +179,26 @@ def run() -> None:
             label=None,
         )
     )
-    bundled = buffer(device, 256, BU.vertex(), label="bundled")
-    bundle_encoder = device.create_render_bundle_encoder(
-        W.GpuRenderBundleEncoderDescriptor(
-            color_formats=[RGBA8],
-            depth_stencil_format=None,
-            sample_count=None,
-            depth_read_only=None,
-            stencil_read_only=None,
-            label=None,
+
+    def drawing_bundle(vertices: W.GpuBuffer) -> W.GpuRenderBundle:
+        """A bundle that draws a triangle from `vertices`."""
+        bundle_encoder = device.create_render_bundle_encoder(
+            W.GpuRenderBundleEncoderDescriptor(
+                color_formats=[RGBA8],
+                depth_stencil_format=None,
+                sample_count=None,
+                depth_read_only=None,
+                stencil_read_only=None,
+                label=None,
+            )
         )
-    )
-    bundle_encoder.set_pipeline(draw_pipeline)
-    bundle_encoder.set_vertex_buffer(0, bundled, None, None)
-    bundle_encoder.draw(3, None, None, None)
-    bundle = bundle_encoder.finish(None)
+        bundle_encoder.set_pipeline(draw_pipeline)
+        bundle_encoder.set_vertex_buffer(0, vertices, None, None)
+        bundle_encoder.draw(3, None, None, None)
+        return bundle_encoder.finish(None)
+
+    bundled = buffer(device, 256, BU.vertex(), label="bundled")
+    bundle = drawing_bundle(bundled)
 
     def execute(encoder: W.GpuCommandEncoder) -> None:
         rpass = begin_pass(encoder, canvas_texture.create_view(None))
@@ -204,21 +209,7 @@ def run() -> None:
 
     # A bundle finished while its vertex buffer is still mapped: the host checks a bundle's commands
     # in a scratch pass that it submits, except when they touch a mapped buffer (the abort above).
-    held = buffer(device, 256, BU.vertex(), mapped=True, label="held")
-    held_encoder = device.create_render_bundle_encoder(
-        W.GpuRenderBundleEncoderDescriptor(
-            color_formats=[RGBA8],
-            depth_stencil_format=None,
-            sample_count=None,
-            depth_read_only=None,
-            stencil_read_only=None,
-            label=None,
-        )
-    )
-    held_encoder.set_pipeline(draw_pipeline)
-    held_encoder.set_vertex_buffer(0, held, None, None)
-    held_encoder.draw(3, None, None, None)
-    held_encoder.finish(None)
+    drawing_bundle(buffer(device, 256, BU.vertex(), mapped=True, label="held"))
     report("bundle_mapped_at_finish", "finished")
 
     mappable = buffer(device, 256, BU.map_write() | BU.copy_src(), label="mappable")
