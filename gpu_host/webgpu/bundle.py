@@ -109,8 +109,9 @@ def _check_in_scratch_pass(
         if waits is not None:
             waits.submit(device.queue, [finished], call)
     finally:
-        for texture in textures:
-            texture.destroy()
+        for texture in textures:  # kept, not destroyed, while a timed-out GPU may still be busy
+            if waits is None or not waits.park(texture):
+                texture.destroy()
 
 
 class BundleFunctions:
