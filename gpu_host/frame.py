@@ -230,9 +230,8 @@ class Frame:
 
     `guest_seconds` is the wall time the guest spent on it (from taking the frame tick to calling
     present); `readback_seconds` the time from present until the pixels were in host memory.
-    `presented_at`, `copy_submitted_at`, `guest_done_at` and `read_at` are the `time.perf_counter()`
-    of the present call, of the frame's copy being submitted, of the GPU finishing the guest's own
-    work for the frame (0 where not known) and of the GPU finishing the copy.
+    `presented_at`, `copy_submitted_at` and `read_at` are the `time.perf_counter()` of the present
+    call, of the frame's copy being submitted and of the GPU finishing the copy.
 
     A frame may be a view of memory its producer lends (a mapped GPU buffer): a consumer that is
     done with it calls `release()`, after which `pixels` must not be read.
@@ -249,7 +248,6 @@ class Frame:
     presented_at: float = 0.0
     read_at: float = 0.0
     copy_submitted_at: float = 0.0
-    guest_done_at: float = 0.0
     on_release: Callable[[], None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -372,7 +370,6 @@ class PendingFrame:
                     self.presented_at,
                     read_at,
                     getattr(self._source, "submitted_at", self.presented_at),
-                    getattr(self._source, "guest_done_at", 0.0),
                     give_back,
                 )
         if self._error is not None:

@@ -85,7 +85,6 @@ class _Readback:
         slot: _Slot,
         promise: Any,
         copied: Submission,
-        guest_work: Submission | None,
     ) -> None:
         self._presenter = presenter
         self._slot = slot
@@ -96,12 +95,6 @@ class _Readback:
         self._error: BaseException | None = None
         self._lent = False  # the result views the mapped buffer until `_give_back`
         self.submitted_at = copied.submitted_at  # perf_counter() once the copy was submitted
-        self._guest_work = guest_work  # the guest's last submission before the present
-
-    @property
-    def guest_done_at(self) -> float:
-        """perf_counter() at which the GPU had finished the guest's work for this frame (0: not known)."""
-        return self._guest_work.done_at if self._guest_work is not None else 0.0
 
     def pixels(self, guest_thread: bool = False) -> tuple[Pixels, PixelFormat, tuple[int, int], float]:
         return self._wait(guest_thread, lend=False)
@@ -222,10 +215,8 @@ class GpuPresenter:
                 {"buffer": slot.buffer, "bytes_per_row": slot.row, "rows_per_image": height},
                 (width, height, 1),
             )
-        waits = self.device.waits
-        guest_work = waits.last
-        copied = waits.submit(native.queue, [encoder.finish()], PRESENT, host=True)
-        readback = _Readback(self, slot, slot.buffer.map_async("READ_NOSYNC"), copied, guest_work)
+        copied = self.device.waits.submit(native.queue, [encoder.finish()], PRESENT, host=True)
+        readback = _Readback(self, slot, slot.buffer.map_async("READ_NOSYNC"), copied)
         with self._lock:
             self._pending.append(readback)
         return readback

@@ -47,26 +47,36 @@ def submit_blocks(adapter_info: dict[str, Any]) -> bool:
 
 
 class Submission:
-    """Set once the GPU has finished a submission (and so everything submitted before it)."""
+    """Set once the GPU has finished a submission (and so everything submitted before it).
 
-    # Native callbacks must outlive their call: each stays here until wgpu-native calls it.
+    Its done callback runs inside a poll of the device. wgpu-py's poll thread polls only while
+    someone holds one of its tokens, so a submission that someone will wait for is `poll`ed: the
+    host's frame copies at once, the guest's only when a wait needs them (`GpuWaits.work_done`).
+    Until then a guest's submission is finished off by whatever polls next, such as its frame's
+    copy: that thread's blocking poll would otherwise hold the device while the GPU works, and a
+    present's own submit would wait behind it (docs/platform-notes.md).
+    """
+
+    # Native callbacks must outlive their call: each stays here until wgpu-native calls it (at
+    # the latest when the device's queue is dropped).
     pending: ClassVar[set[Submission]] = set()
 
-    def __init__(self, device: wgpu.GPUDevice, queue_: wgpu.GPUQueue) -> None:
+    def __init__(self, device: wgpu.GPUDevice, queue_: wgpu.GPUQueue, *, polled: bool = True) -> None:
         self.done = threading.Event()
         self.submitted_at = time.perf_counter()  # just after queue.submit
         self.done_at = 0.0  # the time.perf_counter() at which the GPU had finished it
-        poller = getattr(device, "_poller", None)
-        if poller is None:  # destroyed: nothing will run
+        self._poller = getattr(device, "_poller", None)
+        self._token: Any = None
+        if self._poller is None:  # destroyed: nothing will run
             self.done_at = time.perf_counter()
             self.done.set()
             return
-        self._token = poller.get_token()  # wgpu-py's poll thread polls the device until it is done
 
         def finished(_status: int, _message: Any, _userdata1: Any, _userdata2: Any) -> None:
             self.done_at = time.perf_counter()
-            self._token.set_done()
             self.done.set()
+            if self._token is not None:
+                self._token.set_done()
             Submission.pending.discard(self)
 
         self._callback = ffi.callback(
@@ -79,6 +89,16 @@ class Submission:
         # wgpu-py 0.32's on_submitted_work_done_sync declares this callback's C type wrongly
         # (docs/platform-notes.md): registered here with the right one.
         lib.wgpuQueueOnSubmittedWorkDone(queue_._internal, info[0])
+        if polled:
+            self.poll()
+
+    def poll(self) -> None:
+        """Have wgpu-py's poll thread poll the device until this is done."""
+        if self._token is not None or self.done.is_set() or self._poller is None:
+            return
+        self._token = token = self._poller.get_token()
+        if self.done.is_set():  # done meanwhile, maybe before the callback saw the token
+            token.set_done()
 
 
 class GpuWaits:
@@ -126,23 +146,19 @@ class GpuWaits:
         if not host or self._submit_blocks:
             self.work_done(call)
         queue_.submit(command_buffers)
-        submission = Submission(device, queue_)
+        submission = Submission(device, queue_, polled=host)
         if host:
             self._host_last = submission
         else:
             self._last = submission
         return submission
 
-    @property
-    def last(self) -> Submission | None:
-        """The guest's last submission."""
-        return self._last
-
     def work_done(self, call: str) -> None:
         """Return once all work submitted through these waits has finished on the GPU."""
         self._alive(call)
         last = self._last
         if last is not None:
+            last.poll()
             self._wait(last.done, call)
 
     def map(
@@ -179,6 +195,7 @@ class GpuWaits:
         """On a thread of its own: wait for the GPU to finish, then drop what was parked."""
         for last in (self._last, self._host_last):
             if last is not None:
+                last.poll()
                 last.done.wait()
         self._idle.set()
         self._parked.clear()
