@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import statistics
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
+from wgpu.backends.wgpu_native import _poller
 
 from gpu_host import GuestComponent, GuestOptions, GuestRunner, PendingFrame, Runtime
 from gpu_host.events import InputEvent, load_script
@@ -87,6 +89,41 @@ def test_a_copy_queued_behind_the_guests_work_reads_the_same_frames(
             renders.append([f.pixels.copy() for f in guest.frames(6)])
     assert all(np.array_equal(a, b) for a, b in zip(*renders, strict=True))
     assert waits[1] <= waits[0] - 6, waits  # one wait fewer in each frame's present
+
+
+def test_the_poll_thread_polls_a_few_times_a_frame_not_in_a_loop(
+    runtime: Runtime, load: Callable[[str], GuestComponent], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """wgpu-py's poll thread polls while someone waits for the GPU. A guest's submission is polled
+    for only when a wait needs it (gpu_host/webgpu/gpu_wait.py): on lavapipe, polling for it at
+    once had the thread spin through thousands of polls that returned at once, in bursts, taking
+    the GIL from the guest's thread (13-20 thousand polls for these 60 frames). orbit's frames take
+    a few polls each; wgpu-py's `map_async` takes its token before it registers the mapping, which
+    can still make a burst now and then (up to 1,600 polls seen)."""
+    polls: list[bool] = []
+    count = 60
+    start = _poller.PollThread.__init__
+
+    def counting(self: _poller.PollThread, poll: Callable[[bool], None]) -> None:
+        def counted(wait: bool) -> None:
+            polls.append(wait)
+            poll(wait)
+
+        start(self, counted)
+
+    monkeypatch.setattr(_poller.PollThread, "__init__", counting)
+    options = GuestOptions(
+        name="orbit", size=(640, 360), frame_format="yuv420p", virtual_time=False, sink=lambda *_: None
+    )
+    with runtime.run(load("orbit"), options) as guest:
+        for _ in range(count):  # paced as a session's are, the pixels lent as to its encoder
+            due = time.perf_counter() + 1 / 30
+            guest.request_frame()
+            frame = guest.take_frame().result(lend=True)
+            assert frame.pixels.any()
+            frame.release()
+            time.sleep(max(0.0, due - time.perf_counter()))
+    assert count <= len(polls) <= 40 * count, len(polls)
 
 
 def test_the_mp4_shows_the_guests_colours(
