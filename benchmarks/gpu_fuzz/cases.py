@@ -15,7 +15,7 @@ from .script import Op, Script, data, enum, rec, ref
 
 __all__ = ["CASES", "Case"]
 
-MAP_READ, COPY_DST, STORAGE = 1, 8, 128
+MAP_READ, COPY_DST, VERTEX, STORAGE = 1, 8, 32, 128
 RENDER_ATTACHMENT, TEXTURE_BINDING = 16, 4
 
 
@@ -185,6 +185,17 @@ def mapped_range_of_a_destroyed_device(s: Script, device: int, _queue: int) -> N
     s.call(buffer, "get_mapped_range_get_with_copy", None, None, out=False, show=True)
 
 
+def bundle_with_a_mapped_vertex_buffer(s: Script, device: int, _queue: int) -> None:
+    rgba8 = enum("GpuTextureFormat", "RGBA8UNORM")
+    desc = rec("GpuRenderBundleEncoderDescriptor", color_formats=[rgba8])
+    encoder = s.call(device, "create_render_bundle_encoder", desc)
+    desc = rec("GpuBufferDescriptor", size=256, usage=VERTEX, mapped_at_creation=True)
+    buffer = s.call(device, "create_buffer", desc)
+    s.call(encoder, "set_vertex_buffer", 0, ref(buffer), None, None, out=False)
+    s.call(encoder, "finish", None)
+    s.call(buffer, "map_state", out=False, show=True)
+
+
 CASES = (
     Case(
         "submit_twice_in_one_list",
@@ -240,6 +251,9 @@ CASES = (
     Case("required_limit_past_32_bits", required_limit_past_32_bits, ("does not fit",)),
     # A host failure: wgpu-py 0.32 fails on None; WebGPU takes it for an empty layout.
     Case("null_bind_group_layout", null_bind_group_layout, ("None",)),
+    # Found by the generator's whole bundles (seed 2029) with the host's guard taken out: the
+    # bundle's check pass was submitted with its vertex buffer still mapped.
+    Case("bundle_with_a_mapped_vertex_buffer", bundle_with_a_mapped_vertex_buffer, (".MAPPED",)),
     # Not an abort: the buffer stayed `pending`, so unmap ended the guest and submits were refused.
     Case(
         "failed_map_leaves_it_unmapped",

@@ -30,6 +30,7 @@ BAD_WGSL = "fn broken( {"
 SHADERS = (COMPUTE_WGSL, RENDER_WGSL, BAD_WGSL)
 
 BUFFER_USAGES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # MAP_READ ... QUERY_RESOLVE
+VERTEX_USAGE = 32
 TEXTURE_USAGES = (1, 2, 4, 8, 16)
 FORMATS = ("RGBA8UNORM", "R32FLOAT", "DEPTH32FLOAT", "DEPTH24PLUS_STENCIL8", "BGRA8UNORM", "RGBA32FLOAT")
 SMALL = (0, 1, 4, 16, 64, 256)
@@ -245,15 +246,19 @@ class _Generator:
         if dev is None or module is None:
             return
         fmt = "RGBA8UNORM" if self.rng.random() < 0.8 else self.rng.choice(FORMATS)
-        target = rec("GpuColorTargetState", format=enum("GpuTextureFormat", fmt))
-        desc = rec(
+        desc = self.render_pipeline(module, enum("GpuTextureFormat", fmt))
+        desc["f"]["multisample"] = self.opt(rec("GpuMultisampleState", count=self.rng.choice((1, 4))), 0.2)
+        self.emit(dev, "create_render_pipeline", [desc], RPIPE, dev)
+
+    def render_pipeline(self, module: int, fmt: dict[str, str]) -> dict[str, Any]:
+        """A render pipeline descriptor: `module`'s `vs` and `fs`, one target of `fmt`."""
+        target = rec("GpuColorTargetState", format=fmt)
+        return rec(
             "GpuRenderPipelineDescriptor",
             vertex=rec("GpuVertexState", module=ref(module), entry_point="vs"),
             fragment=rec("GpuFragmentState", module=ref(module), entry_point="fs", targets=[target]),
-            multisample=self.opt(rec("GpuMultisampleState", count=self.rng.choice((1, 4))), 0.2),
             layout=rec("GpuLayoutMode_Auto"),
         )
-        self.emit(dev, "create_render_pipeline", [desc], RPIPE, dev)
 
     def get_bind_group_layout(self) -> None:
         pipeline = self.of(self.rng.choice((CPIPE, RPIPE)))
@@ -637,6 +642,30 @@ class _Generator:
         )
         self.emit(dev, "create_render_bundle_encoder", [desc], BENC, dev)
 
+    def bundle_draw(self) -> None:
+        """A bundle that draws from a vertex buffer, made whole in one go (a random walk seldom
+        gets that far before an episode fails): often the buffer is still mapped at creation when
+        the bundle is finished. The host checks a bundle's commands in a pass that it submits, and
+        wgpu-native aborts on a submit that uses a mapped buffer."""
+        dev = self.device()
+        if dev is None:
+            return
+        rgba8 = enum("GpuTextureFormat", "RGBA8UNORM")
+        desc = rec("GpuRenderBundleEncoderDescriptor", color_formats=[rgba8])
+        encoder = self.emit(dev, "create_render_bundle_encoder", [desc], BENC, dev)
+        code = rec("GpuShaderModuleDescriptor", code=RENDER_WGSL)
+        module = self.emit(dev, "create_shader_module", [code], SHADER, dev)
+        assert encoder is not None and module is not None
+        pipeline = self.emit(dev, "create_render_pipeline", [self.render_pipeline(module, rgba8)], RPIPE, dev)
+        mapped = self.rng.random() < 0.7
+        desc = rec("GpuBufferDescriptor", size=256, usage=VERTEX_USAGE, mapped_at_creation=mapped)
+        buffer = self.emit(dev, "create_buffer", [desc], BUFFER, dev)
+        assert pipeline is not None and buffer is not None
+        self.emit(encoder, "set_pipeline", [ref(pipeline)])
+        self.emit(encoder, "set_vertex_buffer", [0, ref(buffer), None, None])
+        self.emit(encoder, "draw", [3, None, None, None])
+        self.emit(encoder, "finish", [None], BUNDLE, dev)
+
     def bundle_finish(self) -> None:
         encoder = self.of(BENC)
         if encoder is not None:
@@ -866,6 +895,7 @@ class _Generator:
         ("texture_getter", 1),
         ("query_set", 1),
         ("bundle_encoder", 2),
+        ("bundle_draw", 0.3),
         ("bundle_finish", 2),
         ("error_scope", 2),
         ("context_call", 2),
