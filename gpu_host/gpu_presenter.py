@@ -79,13 +79,7 @@ class _Slot:
 class _Readback:
     """One presented frame's pixels on their way from the GPU (a `PixelSource`)."""
 
-    def __init__(
-        self,
-        presenter: GpuPresenter,
-        slot: _Slot,
-        promise: Any,
-        copied: Submission,
-    ) -> None:
+    def __init__(self, presenter: GpuPresenter, slot: _Slot, promise: Any, copied: Submission) -> None:
         self._presenter = presenter
         self._slot = slot
         self._promise = promise

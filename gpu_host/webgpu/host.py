@@ -59,8 +59,7 @@ def _limit_getter(wit_name: str) -> Callable[[GpuSupportedLimits], int]:
 
     def get(limits: GpuSupportedLimits) -> int:
         # 0: a limit wgpu-native does not report (e.g. max-bind-groups-plus-vertex-buffers)
-        value: int = limits.by_key.get(key, 0)
-        return value
+        return limits.by_key.get(key, 0)
 
     return get
 
