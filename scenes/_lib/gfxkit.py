@@ -297,6 +297,23 @@ def texture(
     )  # fmt: skip
 
 
+def bundle_encoder(
+    device: webgpu.GpuDevice, colors: int = 1, samples: int | None = None, label: str | None = None
+) -> webgpu.GpuRenderBundleEncoder:
+    """A render bundle encoder for `colors` RGBA8 attachments and no depth, of `samples` samples
+    (None: the default, 1)."""
+    return device.create_render_bundle_encoder(
+        webgpu.GpuRenderBundleEncoderDescriptor(
+            color_formats=[RGBA8] * colors,
+            depth_stencil_format=None,
+            sample_count=samples,
+            depth_read_only=None,
+            stencil_read_only=None,
+            label=label,
+        )
+    )
+
+
 def depth_texture(device: webgpu.GpuDevice, width: int, height: int) -> webgpu.GpuTexture:
     """A DEPTH_FORMAT render attachment of the given size (recreate it when the surface resizes)."""
     return texture(device, width, height, TU.render_attachment(), DEPTH_FORMAT, label="depth")

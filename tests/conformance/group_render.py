@@ -2,7 +2,7 @@
 
 import struct
 
-from gfxkit import BU, FULLSCREEN, TU, Group, begin_pass, render_descriptor, wit_enum
+from gfxkit import BU, FULLSCREEN, TU, Group, begin_pass, bundle_encoder, render_descriptor, wit_enum
 from wit_world.imports import webgpu as W
 
 DEPTH = W.GpuTextureFormat.DEPTH32FLOAT
@@ -104,16 +104,7 @@ def run(adapter: W.GpuAdapter, device: W.GpuDevice) -> None:
 
     def bundle() -> list[str]:
         pipeline = device.create_render_pipeline(render_descriptor(module))
-        encoder_b = device.create_render_bundle_encoder(
-            W.GpuRenderBundleEncoderDescriptor(
-                depth_read_only=None,
-                stencil_read_only=None,
-                color_formats=[W.GpuTextureFormat.RGBA8UNORM],
-                depth_stencil_format=None,
-                sample_count=None,
-                label="bundle encoder",
-            )
-        )
+        encoder_b = bundle_encoder(device, label="bundle encoder")
         encoder_b.push_debug_group("bundle group")
         encoder_b.insert_debug_marker("bundle marker")
         encoder_b.set_pipeline(pipeline)

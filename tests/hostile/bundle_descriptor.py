@@ -6,30 +6,17 @@ validation error of `create-render-bundle-encoder` (an invalid encoder, whose `f
 validation error too). Checks: `samples_0`, `samples_64`, `nine_colors`, `finish_invalid`.
 """
 
-from gfxkit import RGBA8, check, present_forever, setup
+from gfxkit import bundle_encoder, check, present_forever, setup
 from wit_world.imports import webgpu as W
-
-
-def encoder(device: W.GpuDevice, colors: int, samples: int | None) -> W.GpuRenderBundleEncoder:
-    return device.create_render_bundle_encoder(
-        W.GpuRenderBundleEncoderDescriptor(
-            color_formats=[RGBA8] * colors,
-            depth_stencil_format=None,
-            sample_count=samples,
-            depth_read_only=None,
-            stencil_read_only=None,
-            label=None,
-        )
-    )
 
 
 def run() -> None:
     device, canvas, context = setup()
-    check(device, "samples_0", lambda: encoder(device, 1, 0))
-    check(device, "samples_64", lambda: encoder(device, 1, 64))
-    check(device, "nine_colors", lambda: encoder(device, 9, None))
+    check(device, "samples_0", lambda: bundle_encoder(device, 1, 0))
+    check(device, "samples_64", lambda: bundle_encoder(device, 1, 64))
+    check(device, "nine_colors", lambda: bundle_encoder(device, 9))
     device.push_error_scope(W.GpuErrorFilter.VALIDATION)
-    invalid = encoder(device, 9, None)
+    invalid = bundle_encoder(device, 9)
     device.pop_error_scope()
     check(device, "finish_invalid", lambda: invalid.finish(None))
     present_forever(device, canvas, context)

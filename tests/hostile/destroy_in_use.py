@@ -15,7 +15,20 @@ class of reading a mapped range after destroying the buffer, which would abort t
 from collections.abc import Callable
 
 from componentize_py_types import Err
-from gfxkit import BU, RGBA8, TU, begin_pass, buffer, check, present_forever, report, setup, shader, texture
+from gfxkit import (
+    BU,
+    RGBA8,
+    TU,
+    begin_pass,
+    buffer,
+    bundle_encoder,
+    check,
+    present_forever,
+    report,
+    setup,
+    shader,
+    texture,
+)
 from wit_world.imports import webgpu as W
 
 COMPUTE = "@compute @workgroup_size(1) fn main() {}"
@@ -182,20 +195,11 @@ def run() -> None:
 
     def drawing_bundle(vertices: W.GpuBuffer) -> W.GpuRenderBundle:
         """A bundle that draws a triangle from `vertices`."""
-        bundle_encoder = device.create_render_bundle_encoder(
-            W.GpuRenderBundleEncoderDescriptor(
-                color_formats=[RGBA8],
-                depth_stencil_format=None,
-                sample_count=None,
-                depth_read_only=None,
-                stencil_read_only=None,
-                label=None,
-            )
-        )
-        bundle_encoder.set_pipeline(draw_pipeline)
-        bundle_encoder.set_vertex_buffer(0, vertices, None, None)
-        bundle_encoder.draw(3, None, None, None)
-        return bundle_encoder.finish(None)
+        encoder = bundle_encoder(device)
+        encoder.set_pipeline(draw_pipeline)
+        encoder.set_vertex_buffer(0, vertices, None, None)
+        encoder.draw(3, None, None, None)
+        return encoder.finish(None)
 
     bundled = buffer(device, 256, BU.vertex(), label="bundled")
     bundle = drawing_bundle(bundled)

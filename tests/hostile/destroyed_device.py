@@ -8,7 +8,7 @@ untouched and renders on. Checks: `submit`, `bundle`, `map` (the error kind clas
 """
 
 from componentize_py_types import Err
-from gfxkit import BU, RGBA8, buffer, check, present_forever, report, setup
+from gfxkit import BU, buffer, bundle_encoder, check, present_forever, report, setup
 from wit_world.imports import webgpu as W
 
 
@@ -19,19 +19,10 @@ def run() -> None:
     doomed = adapter.request_device(None)
     readable = buffer(doomed, 256, BU.map_read() | BU.copy_dst())
     commands = doomed.create_command_encoder(None).finish(None)
-    bundle_encoder = doomed.create_render_bundle_encoder(
-        W.GpuRenderBundleEncoderDescriptor(
-            color_formats=[RGBA8],
-            depth_stencil_format=None,
-            sample_count=None,
-            depth_read_only=None,
-            stencil_read_only=None,
-            label=None,
-        )
-    )
+    unfinished = bundle_encoder(doomed)
     doomed.destroy()
     check(doomed, "submit", lambda: doomed.queue().submit([commands]))
-    check(doomed, "bundle", lambda: bundle_encoder.finish(None))
+    check(doomed, "bundle", lambda: unfinished.finish(None))
     try:
         readable.map_async(W.GpuMapMode.read(), None, None)
         report("map", "mapped")

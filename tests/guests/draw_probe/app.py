@@ -38,7 +38,7 @@ import json
 import struct
 
 import wit_world
-from gfxkit import begin_pass, next_frame, setup
+from gfxkit import begin_pass, bundle_encoder, next_frame, setup
 from wit_world.imports import webgpu as W
 
 SHADER = """
@@ -254,19 +254,7 @@ class WitWorld(wit_world.WitWorld):
         emit("indexed", p.image(indexed))
         emit("indirect", p.image(indirect_draws))
 
-        def bundle_encoder(label: str) -> W.GpuRenderBundleEncoder:
-            return device.create_render_bundle_encoder(
-                W.GpuRenderBundleEncoderDescriptor(
-                    depth_read_only=None,
-                    stencil_read_only=None,
-                    color_formats=[FMT],
-                    depth_stencil_format=None,
-                    sample_count=None,
-                    label=label,
-                )
-            )
-
-        enc = bundle_encoder("first bundle encoder")
+        enc = bundle_encoder(device, label="first bundle encoder")
         enc.push_debug_group("first")
         common(enc)
         enc.set_vertex_buffer(0, a, None, None)
@@ -284,7 +272,7 @@ class WitWorld(wit_world.WitWorld):
         first.set_label("first bundle relabelled")
         bundle_labels.append(first.label())
 
-        enc = bundle_encoder("second bundle encoder")
+        enc = bundle_encoder(device, label="second bundle encoder")
         common(enc)
         enc.set_vertex_buffer(0, a, None, None)
         enc.draw_indirect(indirect, 0)

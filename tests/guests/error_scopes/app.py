@@ -37,7 +37,7 @@ import os
 
 import wit_world
 from componentize_py_types import Err
-from gfxkit import begin_pass, next_frame, setup
+from gfxkit import begin_pass, bundle_encoder, next_frame, setup
 from wit_world.imports import webgpu as W
 
 BAD_WGSL = "@fragment fn main( -> { return vec4<f32>(1.0); }"
@@ -161,23 +161,11 @@ class WitWorld(wit_world.WitWorld):
         device.queue().submit([once])
         emit("submit_twice", described(device.pop_error_scope()))
 
-        def bundle_encoder(samples: int | None) -> W.GpuRenderBundleEncoder:
-            return device.create_render_bundle_encoder(
-                W.GpuRenderBundleEncoderDescriptor(
-                    depth_read_only=None,
-                    stencil_read_only=None,
-                    color_formats=[W.GpuTextureFormat.RGBA8UNORM],
-                    depth_stencil_format=None,
-                    sample_count=samples,
-                    label=None,
-                )
-            )
-
         device.push_error_scope(VALIDATION)
-        no_pipeline = bundle_encoder(None)
+        no_pipeline = bundle_encoder(device)
         no_pipeline.draw(3, None, None, None)
         bad_bundle = no_pipeline.finish(None)
-        bundle_encoder(3).finish(None)
+        bundle_encoder(device, samples=3).finish(None)
         emit("bad_bundle", described(device.pop_error_scope()))
 
         device.push_error_scope(VALIDATION)
